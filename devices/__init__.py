@@ -1,0 +1,1 @@
+"""Protocol libraries for the hall and field hardware. Imports nothing else of servicehall."""

@@ -1,0 +1,1 @@
+"""Domain services: plain Python over ``servicedb``; no HTTP, no Kivy, no devices."""

@@ -1,0 +1,3 @@
+from servicehall.cli import main
+
+main()

@@ -1,0 +1,1 @@
+"""The HTTP faces of the processes: central and hall."""

@@ -1,0 +1,152 @@
+"""Configuration: one TOML file, environment overrides, embedded defaults.
+
+Precedence: built-in defaults < the TOML file < ``SERVICEHALL_<SECTION>__<KEY>`` variables.
+Every key is checked; an unknown or malformed one stops the program with a message that
+names the key and says what is expected.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from servicehall.errors import ConfigError
+
+ENV_PREFIX = "SERVICEHALL_"
+CONFIG_ENV = "SERVICEHALL_CONFIG"
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class PathsConfig(_Section):
+    data_dir: Path = Field(
+        default=Path("var"), description="where SQLite files, spools and demo output live"
+    )
+
+
+class DatabaseConfig(_Section):
+    url: str = Field(
+        default="", description="SQLAlchemy URL; empty = SQLite file <data_dir>/<site>.db"
+    )
+    auto_upgrade: bool = Field(default=True, description="run migrations to head at start")
+
+    @field_validator("url")
+    @classmethod
+    def _known_backend(cls, value: str) -> str:
+        if value and not value.startswith(("sqlite", "postgresql")):
+            raise ValueError("expected a sqlite:/// or postgresql+psycopg:// URL")
+        return value
+
+
+class MqttConfig(_Section):
+    mode: Literal["embedded", "external"] = "embedded"
+    host: str = "127.0.0.1"
+    port: int = Field(default=1883, ge=0, le=65535)
+    username: str = ""
+    password: str = Field(default="", description="set through SERVICEHALL_MQTT__PASSWORD")
+    tls: bool = False
+    keepalive_s: int = Field(default=30, ge=5, le=3600)
+
+
+class HttpConfig(_Section):
+    host: str = "127.0.0.1"
+    port: int = Field(ge=0, le=65535)
+
+
+class CentralConfig(_Section):
+    site: str = "central"
+    http: HttpConfig = HttpConfig(port=8700)
+
+
+class HallConfig(_Section):
+    site: str = "hall-xicheng"
+    http: HttpConfig = HttpConfig(port=8701)
+    central_url: str = "http://127.0.0.1:8700"
+
+
+class DevicesConfig(_Section):
+    simulated: bool = True
+
+
+class Settings(_Section):
+    paths: PathsConfig = PathsConfig()
+    database: DatabaseConfig = DatabaseConfig()
+    mqtt: MqttConfig = MqttConfig()
+    central: CentralConfig = CentralConfig()
+    hall: HallConfig = HallConfig()
+    devices: DevicesConfig = DevicesConfig()
+
+    def database_url(self, site: str) -> str:
+        if self.database.url:
+            return self.database.url
+        path = (self.paths.data_dir / f"{site}.db").expanduser().resolve()
+        return f"sqlite:///{path}"
+
+
+def load_settings(path: Path | None = None, environ: Mapping[str, str] | None = None) -> Settings:
+    """Read the TOML file (if any) and the environment into checked settings."""
+    environ = os.environ if environ is None else environ
+    if path is None and environ.get(CONFIG_ENV):
+        path = Path(environ[CONFIG_ENV])
+    data: dict[str, Any] = {}
+    source = "defaults"
+    if path is not None:
+        source = str(path)
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError as err:
+            raise ConfigError(f"config file {path} does not exist") from err
+        except tomllib.TOMLDecodeError as err:
+            raise ConfigError(f"config file {path} is not valid TOML: {err}") from err
+    from_env = _merge_environment(data, environ)
+    try:
+        return Settings.model_validate(data)
+    except ValidationError as err:
+        key = ".".join(str(part) for part in err.errors()[0]["loc"])
+        raise ConfigError(_one_line(err, from_env.get(key, source))) from err
+
+
+def _merge_environment(data: dict[str, Any], environ: Mapping[str, str]) -> dict[str, str]:
+    """Overlay ``SERVICEHALL_A__B=v`` as ``a.b = v``; return which key came from which variable."""
+    origins: dict[str, str] = {}
+    for name, value in environ.items():
+        if not name.startswith(ENV_PREFIX) or name == CONFIG_ENV:
+            continue
+        keys = name[len(ENV_PREFIX) :].lower().split("__")
+        target = data
+        for key in keys[:-1]:
+            existing = target.setdefault(key, {})
+            if not isinstance(existing, dict):
+                raise ConfigError(f"environment variable {name}: {key} is not a section")
+            target = existing
+        target[keys[-1]] = value
+        origins[".".join(keys)] = f"environment variable {name}"
+    return origins
+
+
+def _one_line(err: ValidationError, source: str) -> str:
+    first = err.errors()[0]
+    key = ".".join(str(part) for part in first["loc"])
+    if first["type"] == "extra_forbidden":
+        section = _section_of(first["loc"][:-1])
+        allowed = ", ".join(sorted(section.model_fields)) if section else ""
+        return f"unknown config key '{key}' (from {source}); expected one of: {allowed}"
+    return f"config key '{key}' (from {source}): {first['msg']}"
+
+
+def _section_of(loc: tuple[int | str, ...]) -> type[BaseModel] | None:
+    model: type[BaseModel] = Settings
+    for part in loc:
+        field = model.model_fields.get(str(part))
+        annotation = field.annotation if field else None
+        if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
+            return None
+        model = annotation
+    return model

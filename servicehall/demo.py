@@ -1,0 +1,115 @@
+"""``servicehall demo``: the embedded broker, central and one hall, seeded, in one command."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import socket
+from pathlib import Path
+
+import click
+
+from servicehall.config import Settings
+from servicehall.embedded_broker import free_port
+from servicehall.errors import UserFacingError
+from servicehall.processes import closing_all, open_central, open_hall
+from servicehall.runner import serve
+from servicehall.seeding import run_seed
+
+log = logging.getLogger(__name__)
+
+MARKER = ".servicehall-demo"
+DEMO_HALL = "hall-xicheng"
+DEMO_SEED = 20261122
+
+
+def run_demo(
+    settings: Settings, *, data_dir: Path, headless: bool, minutes: float | None, premises: int
+) -> None:
+    data_dir = data_dir.expanduser().resolve()
+    _prepare(data_dir)
+    central_port = _port_or_free(settings.central.http.host, settings.central.http.port)
+    hall_port = _port_or_free(settings.hall.http.host, settings.hall.http.port)
+    settings = settings.model_copy(
+        update={
+            "paths": settings.paths.model_copy(update={"data_dir": data_dir}),
+            "database": settings.database.model_copy(update={"url": "", "auto_upgrade": True}),
+            "central": settings.central.model_copy(
+                update={"http": settings.central.http.model_copy(update={"port": central_port})}
+            ),
+            "hall": settings.hall.model_copy(
+                update={
+                    "site": DEMO_HALL,
+                    "http": settings.hall.http.model_copy(update={"port": hall_port}),
+                    "central_url": f"http://{settings.central.http.host}:{central_port}",
+                }
+            ),
+        }
+    )
+
+    click.echo(
+        f"servicehall demo: seeding a city of {premises:,} premises into {data_dir}", err=True
+    )
+    # Same seed into both: the hall starts with the same reference data central has, as
+    # sync will keep it later; the ids agree, so nothing is duplicated when sync arrives.
+    for site in (settings.central.site, DEMO_HALL):
+        run_seed(settings, site, premises=premises, seed=DEMO_SEED, as_of=None, show_progress=False)
+
+    settings = settings.model_copy(
+        update={
+            "mqtt": settings.mqtt.model_copy(
+                update={
+                    "mode": "embedded",
+                    "host": "127.0.0.1",
+                    "port": 0,
+                    "username": "",
+                    "password": "",
+                    "tls": False,
+                }
+            )
+        }
+    )
+    with closing_all([open_central(settings)]) as processes:
+        processes.append(open_hall(settings, DEMO_HALL))
+        broker = processes[0].broker
+        assert broker is not None  # noqa: S101 - mode "embedded" was set just above
+        click.echo(f"MQTT broker (embedded) listening on mqtt://{broker.host}:{broker.port}")
+        click.echo(f"databases and output in {data_dir}")
+        if not headless and os.environ.get("DISPLAY"):
+            log.info(
+                "windows (kiosk, hall screen) join the demo as they are built; running headless"
+            )
+        stop_hint = f"stops by itself after {minutes:g} minute(s)" if minutes else "Ctrl-C stops it"
+        click.echo(f"servicehall demo is up; {stop_hint}")
+        serve([p.endpoint for p in processes], minutes=minutes)
+        final = {p.endpoint.name: p.health.snapshot() for p in processes}
+        (data_dir / "health.json").write_text(
+            json.dumps(final, indent=2, ensure_ascii=False), encoding="utf-8"
+        )
+    click.echo("servicehall demo stopped cleanly")
+
+
+def _prepare(data_dir: Path) -> None:
+    """Start from an empty demo folder, but only delete what an earlier demo made there."""
+    if data_dir.exists() and any(data_dir.iterdir()) and not (data_dir / MARKER).exists():
+        raise UserFacingError(
+            f"{data_dir} holds files the demo did not make; choose another --data-dir"
+        )
+    data_dir.mkdir(parents=True, exist_ok=True)
+    (data_dir / MARKER).write_text(
+        "made by servicehall demo; its contents are replaced on every run\n"
+    )
+    for old in data_dir.glob("*.db*"):
+        old.unlink()
+
+
+def _port_or_free(host: str, port: int) -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind((host, port))
+        except OSError:
+            chosen = free_port(host)
+            log.info("port %d is taken; using %d", port, chosen)
+            return chosen
+    return port

@@ -1,0 +1,191 @@
+"""Drive the ``servicehall`` command as an operator would."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+CLI = [sys.executable, "-m", "servicehall"]
+
+
+def run(
+    *args: str, env: dict[str, str] | None = None, cwd: Path | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*CLI, *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, **(env or {})},
+        cwd=cwd,
+    )
+
+
+SUBCOMMANDS = [
+    [],
+    ["db"],
+    ["db", "upgrade"],
+    ["db", "current"],
+    ["seed"],
+    ["central"],
+    ["hall"],
+    ["demo"],
+]
+
+
+@pytest.mark.parametrize("words", SUBCOMMANDS, ids=lambda w: " ".join(w) or "root")
+def test_every_subcommand_has_help(words: list[str]) -> None:
+    result = run(*words, "--help")
+    assert result.returncode == 0, result.stderr
+    assert "Usage:" in result.stdout
+
+
+def test_demo_headless_comes_up_and_stops_by_itself(tmp_path: Path) -> None:
+    result = run(
+        "demo",
+        "--headless",
+        "--minutes",
+        "0.05",
+        "--premises",
+        "200",
+        "--data-dir",
+        str(tmp_path / "demo"),
+        timeout=180,
+    )
+    assert result.returncode == 0, result.stderr
+    assert re.search(r"central listening on http://127\.0\.0\.1:\d+", result.stdout)
+    assert re.search(r"hall hall-xicheng listening on http://127\.0\.0\.1:\d+", result.stdout)
+    assert "mqtt://127.0.0.1:" in result.stdout
+    health = json.loads((tmp_path / "demo" / "health.json").read_text())
+    assert health["central"]["components"]["mqtt"]["detail"].startswith("127.0.0.1:")
+    assert health["hall hall-xicheng"]["components"]["central"]["state"] == "connected"
+    assert "Traceback" not in result.stderr
+
+
+def _one_line_error(result: subprocess.CompletedProcess[str]) -> str:
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    errors = [line for line in result.stderr.splitlines() if line.startswith("servicehall: error:")]
+    assert len(errors) == 1, result.stderr
+    return errors[0]
+
+
+def test_wrong_config_key_names_the_key(tmp_path: Path) -> None:
+    config = tmp_path / "servicehall.toml"
+    config.write_text('[database]\nulr = "sqlite:///x.db"\n')
+    result = run("--config", str(config), "central")
+    assert result.returncode == 2
+    assert "database.ulr" in _one_line_error(result)
+
+
+def test_unreachable_database_is_named(tmp_path: Path) -> None:
+    result = run(
+        "central",
+        env={"SERVICEHALL_DATABASE__URL": "postgresql+psycopg://postgres@127.0.0.1:1/nowhere"},
+    )
+    assert result.returncode == 3
+    line = _one_line_error(result)
+    assert "cannot reach the database at postgresql+psycopg://postgres@127.0.0.1:1/nowhere" in line
+
+
+def test_unreachable_broker_is_named(tmp_path: Path) -> None:
+    env = {"SERVICEHALL_PATHS__DATA_DIR": str(tmp_path)}
+    assert run("seed", "--premises", "0", env=env).returncode == 0
+    result = run(
+        "central", env={**env, "SERVICEHALL_MQTT__MODE": "external", "SERVICEHALL_MQTT__PORT": "1"}
+    )
+    assert result.returncode == 3
+    assert "MQTT broker at 127.0.0.1:1" in _one_line_error(result)
+
+
+def test_unknown_site_says_what_to_do(tmp_path: Path) -> None:
+    result = run(
+        "hall", "--site", "hall-nowhere", env={"SERVICEHALL_PATHS__DATA_DIR": str(tmp_path)}
+    )
+    assert "run `servicehall seed`" in _one_line_error(result)
+
+
+def _start(args: list[str], env: dict[str, str]) -> tuple[subprocess.Popen[str], str]:
+    process = subprocess.Popen(
+        [*CLI, *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, **env},
+    )
+    assert process.stdout is not None
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        found = re.search(r"listening on (http://\S+)", line)
+        if found:
+            return process, found.group(1)
+        if not line and process.poll() is not None:
+            break
+    process.kill()
+    pytest.fail(f"did not come up: {process.stderr.read() if process.stderr else ''}")
+
+
+def test_hall_serves_health_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
+    env = {
+        "SERVICEHALL_PATHS__DATA_DIR": str(tmp_path),
+        "SERVICEHALL_HALL__CENTRAL_URL": "http://127.0.0.1:1",
+    }
+    assert run("seed", "--site", "hall-xicheng", "--premises", "100", env=env).returncode == 0
+    process, url = _start(["hall", "--site", "hall-xicheng", "--port", "0"], env)
+    try:
+        health = httpx.get(f"{url}/health", timeout=5).json()
+        assert health["site"] == "hall-xicheng"
+        assert health["components"]["database"]["state"] == "connected"
+        # Central is down: the hall says so and keeps serving.
+        deadline = time.monotonic() + 10
+        while (
+            health["components"]["central"]["state"] != "disconnected"
+            and time.monotonic() < deadline
+        ):
+            time.sleep(0.2)
+            health = httpx.get(f"{url}/health", timeout=5).json()
+        assert health["components"]["central"]["state"] == "disconnected"
+        assert health["status"] == "degraded"
+    finally:
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(20) == 0
+    database = tmp_path / "hall-xicheng.db"
+    wal = tmp_path / "hall-xicheng.db-wal"
+    assert not wal.exists() or wal.stat().st_size == 0  # folded back into the main file
+    with sqlite3.connect(database) as connection:
+        assert connection.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        assert connection.execute("SELECT count(*) FROM premises").fetchone() == (100,)
+
+
+def test_central_with_mosquitto_says_goodbye_on_sigterm(
+    tmp_path: Path, mosquitto: tuple[str, int]
+) -> None:
+    env = {
+        "SERVICEHALL_PATHS__DATA_DIR": str(tmp_path),
+        "SERVICEHALL_MQTT__MODE": "external",
+        "SERVICEHALL_MQTT__HOST": mosquitto[0],
+        "SERVICEHALL_MQTT__PORT": str(mosquitto[1]),
+    }
+    assert run("db", "upgrade", env=env).returncode == 0
+    assert run("seed", "--premises", "10", env=env).returncode == 0
+    process, url = _start(["central", "--port", "0"], env)
+    try:
+        health = httpx.get(f"{url}/health", timeout=5).json()
+        assert health["components"]["mqtt"]["state"] == "connected"
+        assert health["status"] == "ok"
+    finally:
+        process.send_signal(signal.SIGINT)
+        assert process.wait(20) == 0

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from pyproj import Geod, Transformer
 import shapely
+from pyproj import Geod, Transformer
 from shapely.geometry.base import BaseGeometry
 
 _WGS84 = Geod(ellps="WGS84")

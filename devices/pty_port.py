@@ -6,6 +6,7 @@ adapter comes back as the same /dev/ttyUSB0 after being pulled and pushed back i
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pty
 import tempfile
@@ -36,10 +37,8 @@ class PtyPort:
         """The cable is pulled: the driver's next read or write fails."""
         for fd in (self.master_fd, self._slave_fd):
             if fd >= 0:
-                try:
+                with contextlib.suppress(OSError):
                     os.close(fd)
-                except OSError:
-                    pass
         self.master_fd = self._slave_fd = -1
         self.path.unlink(missing_ok=True)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from typing import Any
+from typing import Any, NoReturn
 
 from devices.errors import DeviceConnectionError, DeviceTimeout
 from devices.health import HealthState, HealthTracker
@@ -114,12 +114,14 @@ class SerialLink:
             try:
                 if timeout_s is not None:
                     self._serial.timeout = timeout_s
-                return bytes(self._serial.read(size))
+                data = bytes(self._serial.read(size))
             except Exception as err:
                 self._lost(err)
+                raise  # _lost always raises; this keeps the type checker informed
             finally:
                 if timeout_s is not None and self._serial is not None:
                     self._serial.timeout = self._timeout_s
+            return data
 
     def read_until(self, terminators: bytes, timeout_s: float, max_bytes: int = 4096) -> bytes:
         """Bytes up to and including the first of ``terminators``; ``DeviceTimeout`` if none came."""
@@ -144,7 +146,7 @@ class SerialLink:
                 except Exception as err:
                     self._lost(err)
 
-    def _lost(self, err: BaseException) -> None:
+    def _lost(self, err: BaseException) -> NoReturn:
         self.close()
         self._next_attempt = time.monotonic() + self._backoff_s
         self.health.set(HealthState.FAULT, f"{self.port} went away: {err}")

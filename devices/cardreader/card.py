@@ -52,7 +52,7 @@ class SwipedCard:
 
     __str__ = __repr__
 
-    def __reduce__(self) -> object:
+    def __reduce__(self) -> str | tuple[object, ...]:
         raise TypeError("a swiped card is never serialised")
 
 

@@ -8,6 +8,7 @@ or keeps the track data; error details never contain it.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
@@ -108,13 +109,15 @@ def parse_swipe(data: bytes, *, today: date) -> SwipedCard:
         expiry_month=month,
         holder_name=parsed1.name if parsed1 else None,
         service_code=service,
-        chip_preferred=bool(service) and service[0] in "26",
+        chip_preferred=service is not None and service[0] in "26",
         tracks=tuple(n for n, t in ((1, parsed1), (2, parsed2)) if t),
     )
     return SwipedCard(summary, pan)
 
 
-def _take(text: str, start: int, lrc, limit: int, next_sentinel: str | None) -> tuple[str, int]:  # type: ignore[no-untyped-def]
+def _take(
+    text: str, start: int, lrc: Callable[[str], str], limit: int, next_sentinel: str | None
+) -> tuple[str, int]:
     end = text.find("?", start + 1)
     if end < 0:
         raise SwipeAgain("a track has no end sentinel (half a swipe?)")

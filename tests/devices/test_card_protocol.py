@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import pickle
 from datetime import date
 
@@ -105,10 +106,8 @@ def test_errors_never_carry_track_data() -> None:
 @settings(max_examples=500, deadline=None)
 @given(st.binary(max_size=200))
 def test_random_bytes_give_a_card_or_a_typed_error(raw: bytes) -> None:
-    try:
+    with contextlib.suppress(CardReadError):
         parse_swipe(raw, today=TODAY)
-    except CardReadError:
-        pass
 
 
 @settings(max_examples=300, deadline=None)

@@ -83,11 +83,13 @@ def test_unplug_is_reported_and_replug_recovers(
     rig: tuple[CardReaderSimulator, MagstripeSerialReader],
 ) -> None:
     simulator, reader = rig
-    assert reader.health.state is HealthState.CONNECTED
+    before = reader.health.state
     simulator.unplug()
     with pytest.raises(DeviceConnectionError):
         reader.read_card(timeout_s=1)
-    assert reader.health.state is HealthState.FAULT
+    during = reader.health
+    assert before is HealthState.CONNECTED
+    assert during.state is HealthState.FAULT and "went away" in during.reason
     simulator.replug()
     deadline = time.monotonic() + 10
     card = None

@@ -17,10 +17,21 @@ from devices.health import HealthState, HealthTracker
 
 log = logging.getLogger(__name__)
 
+POLL_S = 0.05  # how long one read waits; callers' timeouts are deadlines over many reads
+
 try:
     import serial
 except ImportError:  # pragma: no cover - exercised only without the extra
     serial = None
+
+# pyserial lets termios.error through when the port refuses a setting (a pty refuses 7E1).
+_REFUSED: tuple[type[BaseException], ...]
+try:
+    import termios
+
+    _REFUSED = (termios.error,)
+except ImportError:  # pragma: no cover - not on POSIX
+    _REFUSED = ()
 
 
 def _require_pyserial() -> Any:
@@ -81,11 +92,13 @@ class SerialLink:
                     write_timeout=self._timeout_s,
                     **self._settings,
                 )
-            except (pyserial.SerialException, OSError, ValueError) as err:
+            except (pyserial.SerialException, OSError, ValueError, *_REFUSED) as err:
                 self._next_attempt = now + self._backoff_s
                 self._backoff_s = min(self._backoff_s * 2, self._max_backoff_s)
-                self.health.set(HealthState.FAULT, f"cannot open {self.port}: {err}")
-                raise DeviceConnectionError(f"cannot open {self.port}: {err}") from err
+                line = f"{self._settings['baudrate']} {self._settings['bytesize']}{self._settings['parity']}{self._settings['stopbits']:g}"
+                reason = f"cannot open {self.port} at {line}: {err}"
+                self.health.set(HealthState.FAULT, reason)
+                raise DeviceConnectionError(reason) from err
             self._backoff_s = self._min_backoff_s
             self.health.set(HealthState.CONNECTED, f"open on {self.port}")
 
@@ -108,20 +121,21 @@ class SerialLink:
                 self._lost(err)
 
     def read(self, size: int, timeout_s: float | None = None) -> bytes:
-        """Up to ``size`` bytes; fewer (maybe none) when the timeout passes."""
-        with self._lock:
-            self.open()
-            try:
-                if timeout_s is not None:
-                    self._serial.timeout = timeout_s
-                data = bytes(self._serial.read(size))
-            except Exception as err:
-                self._lost(err)
-                raise  # _lost always raises; this keeps the type checker informed
-            finally:
-                if timeout_s is not None and self._serial is not None:
-                    self._serial.timeout = self._timeout_s
-            return data
+        """Up to ``size`` bytes: as soon as any arrive, or none when the timeout passes.
+
+        The port keeps a short fixed timeout and this loops to the deadline: changing a
+        pyserial timeout reconfigures the port (tcsetattr) on every call.
+        """
+        deadline = time.monotonic() + (self._timeout_s if timeout_s is None else timeout_s)
+        while True:
+            with self._lock:
+                self.open()
+                try:
+                    data = bytes(self._serial.read(size))
+                except Exception as err:
+                    self._lost(err)
+            if data or time.monotonic() >= deadline:
+                return data
 
     def read_until(self, terminators: bytes, timeout_s: float, max_bytes: int = 4096) -> bytes:
         """Bytes up to and including the first of ``terminators``; ``DeviceTimeout`` if none came."""

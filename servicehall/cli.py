@@ -215,5 +215,14 @@ def demo(
     )
 
 
+def _register_devices() -> None:
+    from servicehall.devices_cli import devices
+
+    cli.add_command(devices)
+
+
+_register_devices()
+
+
 def main() -> None:
     cli(prog_name="servicehall")

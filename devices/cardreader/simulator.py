@@ -13,7 +13,7 @@ from devices.pty_port import PtyPort
 
 
 @dataclass(frozen=True)
-class TestCard:
+class SimCard:
     """Test cards that pass the Luhn check and belong to no one."""
 
     pan: str
@@ -29,10 +29,10 @@ class TestCard:
         return f";{self.pan}={self.expiry}{self.service_code}{self.discretionary}?"
 
 
-VISA = TestCard("4111111111111111")
-MASTERCARD = TestCard("5555555555554444", name="LI/NA", service_code="201")
-EXPIRED = TestCard("4111111111111111", expiry="2001")
-UNIONPAY_LIKE = TestCard("6222020000000000007", name="WANG/FANG")  # passes Luhn, owned by no one
+VISA = SimCard("4111111111111111")
+MASTERCARD = SimCard("5555555555554444", name="LI/NA", service_code="201")
+EXPIRED = SimCard("4111111111111111", expiry="2001")
+UNIONPAY_LIKE = SimCard("6222020000000000007", name="WANG/FANG")  # passes Luhn, owned by no one
 NAMED = {"visa": VISA, "mastercard": MASTERCARD, "expired": EXPIRED, "unionpay": UNIONPAY_LIKE}
 
 
@@ -49,7 +49,7 @@ class CardReaderSimulator:
 
     def swipe(
         self,
-        card: TestCard,
+        card: SimCard,
         *,
         tracks: tuple[int, ...] = (1, 2),
         with_lrc: bool = True,
@@ -65,7 +65,7 @@ class CardReaderSimulator:
             text += track + (self._lrc(lrc_track2(track), bad_lrc) if with_lrc else "")
         self.send(text.encode("ascii") + ending)
 
-    def half_swipe(self, card: TestCard) -> None:
+    def half_swipe(self, card: SimCard) -> None:
         """The card was pulled too fast: the track stops in the middle."""
         track = card.track2()
         self.send(track[: len(track) // 2].encode("ascii") + b"\r\n")

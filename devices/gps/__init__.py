@@ -1,0 +1,1 @@
+"""Vehicle GPS units speaking NMEA 0183 (GP, GN and BD talkers)."""

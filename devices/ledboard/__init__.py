@@ -1,0 +1,1 @@
+"""LED hall boards: the Alpha Sign Communications Protocol, Chinese as bitmaps, a simulator."""

@@ -48,6 +48,10 @@ class MqttLink:
         self._connected = threading.Event()
         self._connect_error: str | None = None
         self._stopping = False
+        # Subscriptions are live only once the broker acknowledges them (SUBACK).
+        self._subscribed = threading.Event()
+        self._pending_subacks: set[int] = set()
+        self._pending_lock = threading.Lock()
         # A persistent session (clean_session False) keeps QoS 1 messages for us while away.
         self._client = mqtt.Client(
             CallbackAPIVersion.VERSION2, client_id=client_id, clean_session=False
@@ -61,6 +65,7 @@ class MqttLink:
         self._client.on_connect = self._on_connect
         self._client.on_disconnect = self._on_disconnect
         self._client.on_message = self._on_message
+        self._client.on_subscribe = self._on_subscribe
 
     @property
     def where(self) -> str:
@@ -82,7 +87,8 @@ class MqttLink:
                 f"cannot reach the MQTT broker at {self.where}: {err.strerror or err}"
             ) from err
         self._client.loop_start()
-        if not self._connected.wait(timeout_s):
+        # Connected, and every subscription acknowledged: nothing published after start() is missed.
+        if not (self._connected.wait(timeout_s) and self._subscribed.wait(timeout_s)):
             self._client.loop_stop()
             reason = self._connect_error or f"no answer within {timeout_s:g} s"
             raise ServiceUnreachable(f"cannot connect to the MQTT broker at {self.where}: {reason}")
@@ -109,11 +115,24 @@ class MqttLink:
             self._connect_error = str(reason)
             self._health.set("mqtt", "disconnected", f"{self.where}: {reason}")
             return
-        for topic, (qos, _handler) in self._subscriptions.items():
-            client.subscribe(topic, qos)
+        with self._pending_lock:
+            for topic, (qos, _handler) in self._subscriptions.items():
+                _result, mid = client.subscribe(topic, qos)
+                if mid is not None:
+                    self._pending_subacks.add(mid)
+            if not self._pending_subacks:
+                self._subscribed.set()
         client.publish(presence_topic(self._site), _presence(True), qos=1, retain=True)
         self._health.set("mqtt", "connected", self.where)
         self._connected.set()
+
+    def _on_subscribe(
+        self, _client: mqtt.Client, _userdata: object, mid: int, _codes: object, _props: object
+    ) -> None:
+        with self._pending_lock:
+            self._pending_subacks.discard(mid)
+            if not self._pending_subacks:
+                self._subscribed.set()
 
     def _on_disconnect(
         self,

@@ -6,7 +6,7 @@ import enum
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import Date, ForeignKey, String, UniqueConstraint, Uuid
+from sqlalchemy import Date, ForeignKey, Index, String, Text, UniqueConstraint, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from servicedb.base import Base, GlobalRow, str_enum
@@ -66,17 +66,67 @@ class TicketStatus(enum.StrEnum):
 
 
 class QueueTicket(GlobalRow, Base):
-    """A 取号 ticket. Numbers are per category per local service day and never reused."""
+    """A 取号 ticket: its current state. Every change is also a ``QueueEvent`` (the history).
+
+    Numbers are per category per local service day and never reused (unique constraint).
+    """
 
     __tablename__ = "queue_tickets"
-    __table_args__ = (UniqueConstraint("origin_site_id", "category_id", "service_day", "seq"),)
+    __table_args__ = (
+        UniqueConstraint("origin_site_id", "issued_category_id", "service_day", "seq"),
+        Index("ix_queue_tickets_waiting", "origin_site_id", "service_day", "status"),
+    )
 
+    # The queue the ticket waits in now (a transfer changes it) …
     category_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("service_categories.id"))
+    # … and the category whose numbers it took (never changes, so numbers are never reused).
+    issued_category_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("service_categories.id"))
     service_day: Mapped[date] = mapped_column(Date)
     seq: Mapped[int]
     number: Mapped[str] = mapped_column(String(8))
     status: Mapped[TicketStatus] = mapped_column(str_enum(TicketStatus, "ticket_status"))
     priority_reason: Mapped[str | None] = mapped_column(String(32))
+    # Higher is called first; 0 for everyone without a reason.
+    priority: Mapped[int] = mapped_column(default=0)
     account_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("accounts.id"))
     counter_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("counters.id"))
+    # Transferred to one counter: only that counter calls it.
+    target_counter_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("counters.id"))
     issued_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Place in line: the issue time, moved by a transfer to the back or a return from parking.
+    queued_since: Mapped[datetime] = mapped_column(UTCDateTime)
+    at_front: Mapped[bool] = mapped_column(default=False)
+    recalls: Mapped[int] = mapped_column(default=0)
+    called_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    outcome: Mapped[str | None] = mapped_column(String(32))
+    rating: Mapped[int | None]
+    walk_in: Mapped[bool] = mapped_column(default=False)
+
+
+class QueueEvent(GlobalRow, Base):
+    """One thing that happened to a ticket or at a counter. Append-only, like the ledger."""
+
+    __tablename__ = "queue_events"
+    __table_args__ = (Index("ix_queue_events_ticket_id_at", "ticket_id", "at"),)
+
+    ticket_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("queue_tickets.id"))
+    counter_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("counters.id"))
+    action: Mapped[str] = mapped_column(String(24))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    staff: Mapped[str | None] = mapped_column(String(64))
+    # JSON: target category or counter, outcome, rating …
+    detail: Mapped[str] = mapped_column(Text, default="{}")
+
+
+class CounterSession(GlobalRow, Base):
+    """Staff signed in at a counter, serving these categories, from ``opened_at`` to ``closed_at``."""
+
+    __tablename__ = "counter_sessions"
+
+    counter_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("counters.id"), index=True)
+    staff: Mapped[str] = mapped_column(String(64))
+    category_ids: Mapped[str] = mapped_column(Text)  # JSON list of ids
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -106,8 +106,8 @@ def test_priority_order_appointment_vip_elderly(hall: HallQueue) -> None:
     elderly = hall.take_ticket("payment", priority_reason="elderly")
     vip = hall.take_ticket("payment", priority_reason="vip")
     appointment = hall.take_ticket("payment", priority_reason="appointment")
-    called = [called(hall, 3) for _ in range(4)]
-    assert called == [appointment.number, vip.number, elderly.number, plain.number]
+    order = [called(hall, 3) for _ in range(4)]
+    assert order == [appointment.number, vip.number, elderly.number, plain.number]
 
 
 def test_counter_serves_only_its_categories(hall: HallQueue) -> None:
@@ -128,7 +128,8 @@ def test_sign_in_chooses_categories_and_sign_out_stops_calls(hall: HallQueue) ->
 def test_recall_then_no_show_after_n_recalls(hall: HallQueue, migrated: Engine) -> None:
     ticket = hall.take_ticket("payment")
     hall.call_next(1)
-    assert hall.recall(1).number == ticket.number
+    again = hall.recall(1)
+    assert again is not None and again.number == ticket.number
     assert hall.recall(1) is not None
     assert hall.recall(1) is None  # max_recalls = 2: the third recall makes it a no-show
     assert hall.ticket(ticket.ticket_id).status == "no_show"
@@ -255,7 +256,7 @@ def test_two_counters_pressing_next_together_never_share_a_ticket(
     issued = {hall.take_ticket("payment").number for _ in range(40)}
     counters = [1, 2, 3, 6]  # all serve payment
     barrier = threading.Barrier(len(counters))
-    called: dict[int, list[str]] = {n: [] for n in counters}
+    taken: dict[int, list[str]] = {n: [] for n in counters}
     errors: list[BaseException] = []
 
     def work(number: int) -> None:
@@ -263,7 +264,7 @@ def test_two_counters_pressing_next_together_never_share_a_ticket(
         barrier.wait()
         try:
             while (ticket := queue.call_next(number)) is not None:
-                called[number].append(ticket.number)
+                taken[number].append(ticket.number)
         except BaseException as err:  # reported below, not lost in the thread
             errors.append(err)
 
@@ -273,10 +274,10 @@ def test_two_counters_pressing_next_together_never_share_a_ticket(
     for thread in threads:
         thread.join(60)
     assert not errors, errors
-    everything = [number for numbers in called.values() for number in numbers]
+    everything = [number for numbers in taken.values() for number in numbers]
     assert len(everything) == len(set(everything)) == 40
     assert set(everything) == issued
-    assert sum(1 for numbers in called.values() if numbers) >= 2  # they really competed
+    assert sum(1 for numbers in taken.values() if numbers) >= 2  # they really competed
 
 
 def test_concurrent_kiosks_never_duplicate_a_number(

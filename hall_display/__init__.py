@@ -1,1 +1,1 @@
-"""What the LED board and the hall screen show, and when. Not built yet (the hall issue)."""
+"""What the LED board and the hall screen show, and when (``content``), and driving them (``driver``)."""

@@ -42,6 +42,7 @@ class HallBoard(Protocol):
 
 
 TEXT_LABELS = "ABCDEFGHIJ"
+PHRASE_LABELS = "QRSTUVWXYZ"  # fixed Chinese phrases stored on the sign once (请 / 号到 / 号窗口 …)
 PICTURE_LABELS = "abcdefghijklmno"  # for the normal messages
 PRIORITY_PICTURE_LABELS = "pqrst"  # the priority message keeps its own, so it never overwrites them
 TEXT_FILE_SIZE = 128
@@ -71,6 +72,7 @@ class AlphaBoard:
         address: str = alpha.BROADCAST,
         expect_ack: bool = True,
         ack_timeout_s: float = 1.0,
+        phrases: Sequence[str] = (),
     ) -> None:
         if not 1 <= width <= 255 or not 1 <= height <= 31:
             raise ValueError("an Alpha dots picture is at most 255 wide and 31 high")
@@ -89,6 +91,12 @@ class AlphaBoard:
         self._ack_timeout_s = ack_timeout_s
         self._configured = False
         self._lock = threading.Lock()
+        if len(phrases) > len(PHRASE_LABELS):
+            raise ValueError(f"at most {len(PHRASE_LABELS)} stored phrases")
+        # Longest first, so "号窗口" wins over "号" when both are stored.
+        self._phrases = dict(
+            sorted(zip(phrases, PHRASE_LABELS, strict=False), key=lambda kv: -len(kv[0]))
+        )
 
     @property
     def health(self) -> DeviceHealth:
@@ -101,7 +109,17 @@ class AlphaBoard:
             alpha.FileSpec(label, "D", height=self.height, width=self.width)
             for label in PICTURE_LABELS + PRIORITY_PICTURE_LABELS
         ]
+        stored = {
+            phrase: alpha.Picture(tuple(render_rows(phrase, height=self.height)))
+            for phrase in self._phrases
+        }
+        files += [
+            alpha.FileSpec(self._phrases[phrase], "D", height=picture.height, width=picture.width)
+            for phrase, picture in stored.items()
+        ]
         self._send(alpha.memory_configuration(files))
+        for phrase, picture in stored.items():
+            self._send(alpha.write_small_dots(self._phrases[phrase], picture))
         self._configured = True
 
     def show(self, messages: Sequence[BoardMessage]) -> None:
@@ -135,6 +153,9 @@ class AlphaBoard:
     def _body(self, message: BoardMessage, labels: Iterator[str]) -> bytes:
         if message.text.isascii():
             return message.text.encode("ascii")
+        composed = self._compose(message.text)
+        if composed is not None:
+            return composed
         rows = render_rows(message.text, height=self.height, colour=message.colour)
         body = b""
         for piece in split_columns(rows, self.width):
@@ -144,6 +165,28 @@ class AlphaBoard:
                 break
             self._send(alpha.write_small_dots(label, alpha.Picture(tuple(piece))))
             body += alpha.CALL_SMALL_DOTS + label.encode()
+        return body
+
+    def _compose(self, text: str) -> bytes | None:
+        """The text as stored phrases plus ASCII in the sign's font: a few dozen bytes, not kilobytes.
+
+        None when some non-ASCII part is not a stored phrase (then the whole text is drawn).
+        """
+        if not self._phrases:
+            return None
+        body = b""
+        index = 0
+        while index < len(text):
+            for phrase, label in self._phrases.items():
+                if text.startswith(phrase, index):
+                    body += alpha.CALL_SMALL_DOTS + label.encode()
+                    index += len(phrase)
+                    break
+            else:
+                if not text[index].isascii():
+                    return None
+                body += text[index].encode("ascii")
+                index += 1
         return body
 
     def _send(self, command: bytes) -> None:

@@ -221,3 +221,29 @@ def test_a_line_setting_the_port_refuses_is_a_clear_connection_error(tmp_path: P
         assert second.health.state is HealthState.FAULT
     finally:
         simulator.close()
+
+
+@pytest.mark.integration
+def test_stored_phrases_make_a_call_a_few_dozen_bytes(tmp_path: Path) -> None:
+    simulator = AlphaSignSimulator(tmp_path)
+    board = AlphaBoard(
+        simulator.path, bytesize=8, parity="N", width=200, phrases=("请", "号到", "号窗口")
+    )
+    try:
+        board.configure()
+        before = set(simulator.state.pictures)
+        board.show_priority(BoardMessage("请 A023 号到 3 号窗口", mode=alpha.Mode.FLASH))
+        priority = simulator.state.priority
+        assert priority is not None
+        assert priority.message == b"\x14Q A023 \x14R 3 \x14S"
+        assert set(simulator.state.pictures) == before  # no picture was sent for the call
+        shown = simulator.frame()
+        assert sum(row.count("1") for row in shown) > 100  # the stored glyphs are on the board
+        # Text that is not made of stored phrases is still drawn whole.
+        board.show_priority(BoardMessage("停水通知"))
+        assert simulator.state.priority is not None and simulator.state.priority.message.startswith(
+            b"\x14p"
+        )
+    finally:
+        board.close()
+        simulator.close()

@@ -17,6 +17,7 @@ from pathlib import Path
 class PtyPort:
     def __init__(self, link_dir: Path | None = None, name: str = "tty") -> None:
         self._dir = link_dir or Path(tempfile.mkdtemp(prefix="servicehall-pty-"))
+        self._dir.mkdir(parents=True, exist_ok=True)
         self.path = self._dir / name
         self.master_fd = -1
         self._slave_fd = -1

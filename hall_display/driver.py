@@ -73,7 +73,7 @@ class DisplayLoop:
         clock: Callable[[], datetime],
         *,
         interval_s: float = 0.5,
-        on_voice: Callable[[str], None] | None = None,
+        on_voice: Callable[[str], object] | None = None,
     ) -> None:
         self._compute = compute
         self._drivers = drivers

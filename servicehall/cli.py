@@ -179,6 +179,27 @@ def hall(ctx: click.Context, site: str | None, port: int | None) -> None:
     run_hall(settings, site or settings.hall.site, port=port)
 
 
+@cli.command("device-token")
+@click.option("--site", required=True, help="The hall's site code.")
+@click.option(
+    "--kind", type=click.Choice(["kiosk", "counter_terminal", "hall_screen"]), required=True
+)
+@click.option("--name", required=True, help="A name for the device, e.g. kiosk-1 or counter-3.")
+@click.pass_context
+def device_token(ctx: click.Context, site: str, kind: str, name: str) -> None:
+    """Register a kiosk, counter terminal or screen and print its API token (shown once)."""
+    from servicedb.models import DeviceKind
+    from servicehall.database import close_database, open_database
+    from servicehall.device_tokens import issue_token
+
+    settings = _settings(ctx)
+    engine = open_database(settings.database_url(site), auto_upgrade=settings.database.auto_upgrade)
+    try:
+        click.echo(issue_token(engine, site, DeviceKind(kind), name))
+    finally:
+        close_database(engine)
+
+
 @cli.command()
 @click.option("--headless", is_flag=True, help="No windows, even where a display is available.")
 @click.option(

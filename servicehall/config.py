@@ -69,6 +69,14 @@ class HallConfig(_Section):
     site: str = "hall-xicheng"
     http: HttpConfig = HttpConfig(port=8701)
     central_url: str = "http://127.0.0.1:8700"
+    led_board: str = Field(
+        default="simulated", description='"simulated", "" for none, or a serial port / URL'
+    )
+    led_line: Literal["7E1", "8N1", "7E2"] = "7E1"
+    led_width: int = Field(default=192, ge=8, le=255)
+    voice: bool = True
+    notice_radius_m: float = Field(default=3000.0, gt=0)
+    max_recalls: int = Field(default=3, ge=0, le=10)
 
 
 class DevicesConfig(_Section):

@@ -4,23 +4,35 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
 
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
+from devices.ledboard.board import AlphaBoard
+from devices.ledboard.simulator import AlphaSignSimulator
+from domain.queueing.engine import HallQueue
+from hall_display.content import BoardContent, board_content
+from hall_display.driver import BoardDriver, DisplayLoop
+from hall_display.state import hall_state
 from servicedb.engine import redact_url
 from servicedb.models import Site, SiteKind
+from servicedb.types import utcnow
 from servicehall.apps.central import create_central_app
-from servicehall.apps.hall import create_hall_app
+from servicehall.apps.hall import HallParts, create_hall_app
 from servicehall.config import Settings
 from servicehall.database import close_database, open_database, probe_database
+from servicehall.device_tokens import TokenCheck
 from servicehall.embedded_broker import EmbeddedBroker
 from servicehall.errors import UserFacingError
 from servicehall.health import HealthBoard
+from servicehall.live import Broadcaster
 from servicehall.mqtt_link import MqttLink
 from servicehall.runner import Endpoint
+from servicehall.voice import Announcer
 
 log = logging.getLogger(__name__)
 
@@ -36,8 +48,13 @@ class Process:
     health: HealthBoard
     mqtt: MqttLink | None = None
     broker: EmbeddedBroker | None = None
+    hall: HallParts | None = None
 
     def close(self) -> None:
+        if self.hall and self.hall.display:
+            self.hall.display.stop()
+        if self.hall and self.hall.board_simulator:
+            self.hall.board_simulator.close()
         if self.mqtt:
             self.mqtt.stop()
         if self.broker:
@@ -82,18 +99,85 @@ def open_central(settings: Settings) -> Process:
     return Process(endpoint, engine, health, link, broker)
 
 
-def open_hall(settings: Settings, site: str) -> Process:
+def open_hall(
+    settings: Settings,
+    site: str,
+    *,
+    voice_dir: Path | None = None,
+    clock: Callable[[], datetime] = utcnow,
+) -> Process:
     engine = open_database(settings.database_url(site), auto_upgrade=settings.database.auto_upgrade)
     try:
         require_site(engine, site, SiteKind.HALL)
+        health = HealthBoard(site, "hall")
+        probe_database(engine, health)
+        queue = HallQueue(engine, site, clock=clock, max_recalls=settings.hall.max_recalls)
+        parts = HallParts(queue, TokenCheck(engine, site), Broadcaster())
+        board, parts.board_simulator = open_board(settings, site)
+        if board is not None:
+            parts.display = hall_display_loop(
+                settings, queue, engine, board, health, clock, voice_dir
+            )
     except BaseException:
         close_database(engine)
         raise
-    health = HealthBoard(site, "hall")
-    probe_database(engine, health)
-    app = create_hall_app(engine, health, settings.hall.central_url)
+    app = create_hall_app(engine, health, settings.hall.central_url, parts)
     endpoint = Endpoint(f"hall {site}", app, settings.hall.http.host, settings.hall.http.port)
-    return Process(endpoint, engine, health)
+    process = Process(endpoint, engine, health)
+    process.hall = parts
+    return process
+
+
+CALL_PHRASES = ("请", "号到", "号窗口")
+
+
+def open_board(
+    settings: Settings, site: str
+) -> tuple[AlphaBoard | None, AlphaSignSimulator | None]:
+    """The hall's LED board: none, a simulator on a pty (the default), or a real serial port."""
+    where = settings.hall.led_board
+    if not where:
+        return None, None
+    simulator = None
+    line = settings.hall.led_line
+    if where == "simulated":
+        simulator = AlphaSignSimulator(settings.paths.data_dir.expanduser().resolve() / site)
+        where, line = simulator.path, "8N1"  # a pty carries 8N1 only
+    board = AlphaBoard(
+        where,
+        bytesize=int(line[0]),
+        parity=line[1],
+        stopbits=int(line[2]),
+        width=settings.hall.led_width,
+        phrases=CALL_PHRASES,
+    )
+    return board, simulator
+
+
+def hall_display_loop(
+    settings: Settings,
+    queue: HallQueue,
+    engine: Engine,
+    board: AlphaBoard,
+    health: HealthBoard,
+    clock: Callable[[], datetime],
+    voice_dir: Path | None,
+) -> DisplayLoop:
+    radius = settings.hall.notice_radius_m
+    driver = BoardDriver(board)
+
+    def compute(now: datetime) -> BoardContent:
+        content = board_content(hall_state(queue, engine, now, notice_radius_m=radius), now)
+        state = board.health
+        health.set(
+            "led_board",
+            "connected" if state.state.value == "connected" else state.state.value,
+            state.reason,
+        )
+        return content
+
+    announcer = Announcer(enabled=settings.hall.voice, out_dir=voice_dir)
+    return DisplayLoop(compute, [driver], clock, on_voice=announcer.announce)
 
 
 @contextlib.contextmanager

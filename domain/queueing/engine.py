@@ -25,7 +25,14 @@ from domain.queueing.errors import (
     UnknownTicket,
     WrongState,
 )
-from domain.queueing.estimate import ServiceTimeLearner, linear_rule, wait_for_position
+from domain.queueing.estimate import (
+    Calibration,
+    Desk,
+    ServiceTimeLearner,
+    Waiter,
+    linear_rule,
+    replay_wait,
+)
 from servicedb.engine import make_session_factory
 from servicedb.models import (
     Counter,
@@ -122,6 +129,7 @@ class HallQueue:
         self._learners = {
             c.id: ServiceTimeLearner(float(c.mean_service_seconds)) for c in categories
         }
+        self._calibrations = {c.id: Calibration() for c in categories}
         self._postgres = engine.dialect.name == "postgresql"
         self._learn_from_today()
 
@@ -198,7 +206,10 @@ class HallQueue:
             session.add(ticket)
             session.flush()
             self._event(session, ticket, None, "issued", now, {"priority_reason": priority_reason})
-            return self._view(session, ticket)
+            view = self._view(session, ticket)
+            if view.estimate_s is not None:
+                ticket.estimate_s = round(view.estimate_s)
+            return view
 
     def ticket(self, ticket_id: uuid.UUID) -> TicketView:
         with self._reads() as session:
@@ -295,6 +306,10 @@ class HallQueue:
             ticket.status = TicketStatus.CALLED
             ticket.counter_id = counter.id
             ticket.called_at = now
+            if ticket.estimate_s is not None and not ticket.walk_in:
+                self._calibrations[ticket.issued_category_id].observe(
+                    ticket.estimate_s, (now - ticket.issued_at).total_seconds()
+                )
             ticket.recalls = 0
             ticket.target_counter_id = None
             ticket.at_front = False
@@ -460,7 +475,8 @@ class HallQueue:
         now = self._clock()
         day = self.service_day(now)
         with self._reads() as session:
-            capacity, free = self._capacity(session, day)
+            everyone = self._waiting(session, day)
+            desks = self._desks(session, day, now)
             waiting = dict(
                 session.execute(
                     select(QueueTicket.category_id, func.count())
@@ -477,6 +493,10 @@ class HallQueue:
                 if not category.active:
                     continue
                 count = int(waiting.get(category.id, 0))
+                # A ticket taken now queues behind everyone of its priority or higher.
+                own_priority = PRIORITY["vip"] if category.is_priority else 0
+                before = [t for t in everyone if t.priority >= own_priority]
+                estimate, _linear = self._estimates(session, day, category.id, before)
                 categories.append(
                     CategoryOverview(
                         category.code,
@@ -484,8 +504,8 @@ class HallQueue:
                         category.name_zh,
                         category.name_en,
                         count,
-                        capacity.get(category.id, 0.0),
-                        self._estimate(category.id, count, capacity, free),
+                        float(sum(1 for desk in desks if category.id in desk.serves)),
+                        estimate,
                     )
                 )
             active = session.scalars(
@@ -639,88 +659,101 @@ class HallQueue:
             self._event(session, ticket, counter.id, "finished", now, {"outcome": ticket.outcome})
         return bool(tickets)
 
-    def _capacity(
-        self, session: Session, day: date
-    ) -> tuple[dict[uuid.UUID, float], dict[uuid.UUID, float]]:
-        """Counters open per category (a counter serving k categories counts 1/k to each), and free ones."""
-        capacity: dict[uuid.UUID, float] = {}
-        free: dict[uuid.UUID, float] = {}
-        busy_counters = set(
-            session.scalars(
-                select(QueueTicket.counter_id).where(
+    def _desks(self, session: Session, day: date, now: datetime) -> list[Desk]:
+        """The open counters, what they serve, and the service under way at each."""
+        under_way = {
+            t.counter_id: t
+            for t in session.scalars(
+                select(QueueTicket).where(
                     QueueTicket.origin_site_id == self.site_id,
                     QueueTicket.service_day == day,
                     QueueTicket.status.in_(ACTIVE),
                 )
-            ).all()
-        )
+            )
+        }
+        desks = []
         for counter in self._counters.values():
             served = self._served(session, counter.id)
             if not served:
                 continue
-            share = 1.0 / len(served)
-            for category_id in served:
-                capacity[category_id] = capacity.get(category_id, 0.0) + share
-                if counter.id not in busy_counters:
-                    free[category_id] = free.get(category_id, 0.0) + share
-        return capacity, free
+            busy = under_way.get(counter.id)
+            since = (busy.started_at or busy.called_at) if busy else None
+            desks.append(
+                Desk(
+                    counter.id,
+                    frozenset(served),
+                    busy.category_id if busy else None,
+                    (now - since).total_seconds() if since else 0.0,
+                )
+            )
+        return desks
 
-    def _no_show_rate(self) -> float:
-        return 0.08
-
-    def _estimate(
-        self,
-        category_id: uuid.UUID,
-        ahead: int,
-        capacity: dict[uuid.UUID, float],
-        free: dict[uuid.UUID, float],
-    ) -> float | None:
-        return wait_for_position(
-            ahead,
-            counters=capacity.get(category_id, 0.0),
-            free_counters=free.get(category_id, 0.0),
-            mean_service_s=self._learners[category_id].mean_s,
-            no_show_rate=self._no_show_rate(),
+    def _waiting(self, session: Session, day: date) -> list[QueueTicket]:
+        """Everyone waiting, in the order counters call them."""
+        return list(
+            session.scalars(
+                select(QueueTicket)
+                .where(
+                    QueueTicket.origin_site_id == self.site_id,
+                    QueueTicket.service_day == day,
+                    QueueTicket.status == TicketStatus.WAITING,
+                )
+                .order_by(
+                    QueueTicket.priority.desc(),
+                    QueueTicket.at_front.desc(),
+                    QueueTicket.queued_since,
+                    QueueTicket.seq,
+                )
+            )
         )
+
+    def _no_show_rate(self, session: Session, day: date) -> float:
+        """Today's share of called tickets that did not come, pulled towards 8 % early in the day."""
+        counts = dict(
+            session.execute(
+                select(QueueTicket.status, func.count())
+                .where(
+                    QueueTicket.origin_site_id == self.site_id,
+                    QueueTicket.service_day == day,
+                    QueueTicket.status.in_((TicketStatus.DONE, TicketStatus.NO_SHOW)),
+                )
+                .group_by(QueueTicket.status)
+            ).all()
+        )
+        no_shows = counts.get(TicketStatus.NO_SHOW, 0)
+        total = no_shows + counts.get(TicketStatus.DONE, 0)
+        return (no_shows + 0.08 * 20) / (total + 20)
+
+    def _estimates(
+        self, session: Session, day: date, category_id: uuid.UUID, ahead: list[QueueTicket]
+    ) -> tuple[float | None, float | None]:
+        """(ours, the linear rule) for a ticket of ``category_id`` with ``ahead`` before it."""
+        now = self._clock()
+        desks = self._desks(session, day, now)
+        means: dict[object, float] = {
+            cid: learner.mean_s for cid, learner in self._learners.items()
+        }
+        line = [Waiter(t.category_id, t.target_counter_id) for t in ahead] + [Waiter(category_id)]
+        ours = self._calibrations[category_id].apply(
+            replay_wait(
+                line, len(ahead), desks, means, no_show_rate=self._no_show_rate(session, day)
+            )
+        )
+        same = sum(1 for t in ahead if t.category_id == category_id)
+        counters = sum(1 for desk in desks if category_id in desk.serves)
+        return ours, linear_rule(same, counters, means[category_id])
 
     def _view(self, session: Session, ticket: QueueTicket) -> TicketView:
         ahead = 0
         estimate = linear = None
         if ticket.status is TicketStatus.WAITING:
-            # Ahead: a higher priority, or the same priority and earlier in line (the front first).
-            earlier = or_(
-                QueueTicket.queued_since < ticket.queued_since,
-                and_(QueueTicket.queued_since == ticket.queued_since, QueueTicket.seq < ticket.seq),
-            )
-            same_priority_ahead = (
-                and_(QueueTicket.at_front.is_(True), earlier)
-                if ticket.at_front
-                else or_(QueueTicket.at_front.is_(True), earlier)
-            )
-            ahead = (
-                session.scalar(
-                    select(func.count())
-                    .select_from(QueueTicket)
-                    .where(
-                        QueueTicket.origin_site_id == self.site_id,
-                        QueueTicket.service_day == ticket.service_day,
-                        QueueTicket.status == TicketStatus.WAITING,
-                        QueueTicket.category_id == ticket.category_id,
-                        QueueTicket.id != ticket.id,
-                        or_(
-                            QueueTicket.priority > ticket.priority,
-                            and_(QueueTicket.priority == ticket.priority, same_priority_ahead),
-                        ),
-                    )
-                )
-                or 0
-            )
-            capacity, free = self._capacity(session, ticket.service_day)
-            estimate = self._estimate(ticket.category_id, ahead, capacity, free)
-            linear = linear_rule(
-                ahead,
-                capacity.get(ticket.category_id, 0.0),
-                self._learners[ticket.category_id].mean_s,
+            everyone = self._waiting(session, ticket.service_day)
+            position = next((i for i, t in enumerate(everyone) if t.id == ticket.id), len(everyone))
+            before = everyone[:position]
+            # What the ticket prints: people of the same service called before this one.
+            ahead = sum(1 for t in before if t.category_id == ticket.category_id)
+            estimate, linear = self._estimates(
+                session, ticket.service_day, ticket.category_id, before
             )
         counter = self._counter_by_id.get(ticket.counter_id) if ticket.counter_id else None
         return TicketView(

@@ -1,11 +1,12 @@
-"""How long until a ticket is called: queueing theory where it fits, corrected by what is observed.
+"""How long until a ticket is called.
 
-The common linear rule is ``people ahead × mean service time ÷ counters``. For FCFS with
-``n`` counters, a customer with ``k`` people ahead waits for ``k + 1 − free`` departures, each
-arriving at rate ``n / s`` while all counters are busy (M/M/n), so the expected wait is
-``(k + 1 − free) · s / n``: the linear rule forgets the customer's own turn and the counters
-that are already free. People ahead who will not show up (no-shows) are discounted, and the
-mean service time is learned from today's services.
+The common linear rule is ``people ahead × mean service time ÷ counters``. Erlang C gives
+the M/M/n wait of a random arrival for a pool of identical counters. A utility hall is not
+such a pool: counters serve overlapping sets of categories and call the longest wait among
+them, so a long queue in one category ties up the counters it shares with others. The
+estimate printed on a ticket therefore replays the hall's own call policy from the current
+state (``replay_wait``) with service times learned from today's services and today's
+no-show rate. ``bench/queue_estimates.py`` measures it against the linear rule.
 """
 
 from __future__ import annotations
@@ -44,20 +45,24 @@ def linear_rule(people_ahead: int, counters: float, mean_service_s: float) -> fl
     return people_ahead * mean_service_s / counters
 
 
-def wait_for_position(
-    people_ahead: int,
-    *,
-    counters: float,
-    free_counters: float,
-    mean_service_s: float,
-    no_show_rate: float = 0.0,
-) -> float | None:
-    """Expected seconds until a ticket with ``people_ahead`` is called (state-dependent M/M/n)."""
-    if counters <= 0:
-        return None
-    expected_ahead = people_ahead * (1.0 - min(max(no_show_rate, 0.0), 0.9))
-    departures_needed = max(0.0, expected_ahead + 1.0 - max(free_counters, 0.0))
-    return departures_needed * mean_service_s / counters
+@dataclass
+class Calibration:
+    """What the waits actually were, as a multiple of what was printed (EWMA, clamped)."""
+
+    ratio: float = 1.0
+    weight: float = 0.1
+    observations: int = 0
+
+    def observe(self, estimated_s: float, actual_s: float) -> None:
+        if estimated_s < 60:  # "called at once" says little about the scale of the error
+            return
+        sample = min(max(actual_s / estimated_s, 0.25), 4.0)
+        weight = max(self.weight, 1.0 / (self.observations + 2))
+        self.ratio += weight * (sample - self.ratio)
+        self.observations += 1
+
+    def apply(self, estimate_s: float | None) -> float | None:
+        return None if estimate_s is None else estimate_s * self.ratio
 
 
 @dataclass
@@ -75,3 +80,73 @@ class ServiceTimeLearner:
         weight = max(self.weight, 1.0 / (self.observations + 2))
         self.mean_s += weight * (seconds - self.mean_s)
         self.observations += 1
+
+
+@dataclass(frozen=True)
+class Waiter:
+    """A waiting ticket as the estimator sees it, in call order (earlier in the list = called first)."""
+
+    category: object
+    target_counter: object | None = None
+
+
+@dataclass(frozen=True)
+class Desk:
+    """An open counter: what it serves, and the service under way (None when free)."""
+
+    counter: object
+    serves: frozenset[object]
+    busy_category: object | None = None
+    busy_for_s: float = 0.0
+
+
+def replay_wait(
+    queue: list[Waiter],
+    me: int,
+    desks: list[Desk],
+    mean_s: dict[object, float],
+    *,
+    no_show_rate: float = 0.0,
+    no_show_cost_s: float = 90.0,
+) -> float | None:
+    """Seconds until ``queue[me]`` is called, by replaying the hall's own call policy.
+
+    Each counter, when it frees up, takes the first ticket in call order that it serves
+    (or that was sent to it), and is busy for that category's expected time: the learned
+    mean, or the recall time when the customer does not come. Counters that serve several
+    categories and a long queue in one of them are where a pooled model (Erlang C, the
+    linear rule) goes wrong; the replay follows what will actually happen, given the means.
+    None when no open counter serves the ticket.
+    """
+    shown = 1.0 - min(max(no_show_rate, 0.0), 0.9)
+    free_at = {}
+    for desk in desks:
+        if desk.busy_category is None:
+            free_at[desk.counter] = 0.0
+        else:
+            mean = mean_s.get(desk.busy_category, 300.0)
+            # A service already running long is likely to run on a while yet (skewed times).
+            free_at[desk.counter] = max(mean - desk.busy_for_s, 0.3 * mean)
+    serves = {desk.counter: desk.serves for desk in desks}
+    waiting = list(enumerate(queue[: me + 1]))
+    while free_at:
+        counter = min(free_at, key=lambda c: free_at[c])
+        pick = next(
+            (
+                index
+                for index, (_, w) in enumerate(waiting)
+                if w.target_counter == counter
+                or (w.target_counter is None and w.category in serves[counter])
+            ),
+            None,
+        )
+        if pick is None:
+            del free_at[counter]  # nothing left in front of us that this counter would take
+            continue
+        position, waiter = waiting.pop(pick)
+        if position == me:
+            return free_at[counter]
+        free_at[counter] += (
+            shown * mean_s.get(waiter.category, 300.0) + (1.0 - shown) * no_show_cost_s
+        )
+    return None

@@ -103,6 +103,8 @@ class QueueTicket(GlobalRow, Base):
     outcome: Mapped[str | None] = mapped_column(String(32))
     rating: Mapped[int | None]
     walk_in: Mapped[bool] = mapped_column(default=False)
+    # The wait printed on the ticket: compared with the real wait, it teaches the estimator.
+    estimate_s: Mapped[int | None]
 
 
 class QueueEvent(GlobalRow, Base):

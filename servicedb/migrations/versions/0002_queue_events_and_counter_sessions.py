@@ -84,6 +84,7 @@ def upgrade() -> None:
         )
         batch_op.add_column(sa.Column("target_counter_id", sa.Uuid(), nullable=True))
         batch_op.add_column(sa.Column("issued_category_id", sa.Uuid(), nullable=True))
+        batch_op.add_column(sa.Column("estimate_s", sa.Integer(), nullable=True))
         batch_op.add_column(
             sa.Column("queued_since", servicedb.types.UTCDateTime(timezone=True), nullable=True)
         )
@@ -158,6 +159,7 @@ def downgrade() -> None:
             ["origin_site_id", "category_id", "service_day", "seq"],
         )
         batch_op.drop_column("issued_category_id")
+        batch_op.drop_column("estimate_s")
         batch_op.drop_constraint(
             batch_op.f("fk_queue_tickets_target_counter_id_counters"), type_="foreignkey"
         )

@@ -179,6 +179,48 @@ def hall(ctx: click.Context, site: str | None, port: int | None) -> None:
     run_hall(settings, site or settings.hall.site, port=port)
 
 
+@cli.group(cls=_Group)
+def report() -> None:
+    """Reports: the hall's day (KPIs per service and counter, with charts)."""
+
+
+@report.command("hall")
+@click.option("--site", help="The hall's site code (default from config).")
+@click.option(
+    "--day",
+    "day_text",
+    required=True,
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    help="The hall's local day, YYYY-MM-DD.",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(path_type=Path),
+    default=Path("."),
+    show_default=True,
+    help="Folder for the HTML report.",
+)
+@click.pass_context
+def report_hall(ctx: click.Context, site: str | None, day_text: Any, out_dir: Path) -> None:
+    """Write the day's report (HTML: tables and charts) and print the summary."""
+    from domain.queueing.kpis import day_report
+    from servicehall.database import close_database, open_database
+    from servicehall.report import write_html, write_text
+
+    settings = _settings(ctx)
+    site = site or settings.hall.site
+    engine = open_database(settings.database_url(site), auto_upgrade=settings.database.auto_upgrade)
+    try:
+        kpis = day_report(engine, site, day_text.date())
+    finally:
+        close_database(engine)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = write_html(kpis, out_dir / f"hall-report-{site}-{day_text.date()}.html")
+    click.echo(write_text(kpis))
+    click.echo(f"report written to {path}")
+
+
 @cli.command("device-token")
 @click.option("--site", required=True, help="The hall's site code.")
 @click.option(

@@ -7,10 +7,15 @@ import logging
 import os
 import socket
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import click
+from sqlalchemy import Engine
 
+from servicedb.models import DeviceKind
 from servicehall.config import Settings
+from servicehall.demo_day import DemoDay, demo_clock
+from servicehall.device_tokens import issue_token
 from servicehall.embedded_broker import free_port
 from servicehall.errors import UserFacingError
 from servicehall.processes import closing_all, open_central, open_hall
@@ -70,8 +75,12 @@ def run_demo(
             )
         }
     )
+    clock = demo_clock(ZoneInfo("Asia/Shanghai"), minutes)
     with closing_all([open_central(settings)]) as processes:
-        processes.append(open_hall(settings, DEMO_HALL))
+        hall = open_hall(settings, DEMO_HALL, voice_dir=data_dir / "voice", clock=clock)
+        processes.append(hall)
+        assert hall.hall is not None  # noqa: S101 - open_hall always builds the hall's parts
+        tokens = _demo_tokens(hall.engine)
         broker = processes[0].broker
         assert broker is not None  # noqa: S101 - mode "embedded" was set just above
         click.echo(f"MQTT broker (embedded) listening on mqtt://{broker.host}:{broker.port}")
@@ -80,14 +89,36 @@ def run_demo(
             log.info(
                 "windows (kiosk, hall screen) join the demo as they are built; running headless"
             )
+        hall_url = f"http://{settings.hall.http.host}:{settings.hall.http.port}"
+        click.echo(f"hall screen:      {hall_url}/screen")
+        click.echo(f"counter terminal: {hall_url}/counter?token={tokens['counter']}&counter=1")
+        click.echo(f"kiosk token (POST {hall_url}/api/v1/tickets): {tokens['kiosk']}")
+        if hall.hall.board_simulator:
+            click.echo(f"LED board (simulated, Alpha protocol) on {hall.hall.board_simulator.path}")
+        day = DemoDay(hall.hall, clock, data_dir, ("西城营业厅", "Xicheng Service Hall"))
+        day.start()
+        click.echo(
+            f"a hall day runs at {clock.speed:.0f}x: board snapshots, receipts and the report go to {data_dir}"
+        )
         stop_hint = f"stops by itself after {minutes:g} minute(s)" if minutes else "Ctrl-C stops it"
         click.echo(f"servicehall demo is up; {stop_hint}")
-        serve([p.endpoint for p in processes], minutes=minutes)
+        try:
+            serve([p.endpoint for p in processes], minutes=minutes)
+        finally:
+            day.stop()
         final = {p.endpoint.name: p.health.snapshot() for p in processes}
         (data_dir / "health.json").write_text(
             json.dumps(final, indent=2, ensure_ascii=False), encoding="utf-8"
         )
     click.echo("servicehall demo stopped cleanly")
+
+
+def _demo_tokens(engine: Engine) -> dict[str, str]:
+    """Fresh tokens for the demo's kiosk and counter terminal (printed, so a person can use them)."""
+    return {
+        "kiosk": issue_token(engine, DEMO_HALL, DeviceKind.KIOSK, "demo-kiosk"),
+        "counter": issue_token(engine, DEMO_HALL, DeviceKind.COUNTER_TERMINAL, "demo-counter"),
+    }
 
 
 def _prepare(data_dir: Path) -> None:
@@ -102,6 +133,10 @@ def _prepare(data_dir: Path) -> None:
     )
     for old in data_dir.glob("*.db*"):
         old.unlink()
+    for folder in ("board", "receipts", "voice", "report"):
+        for old in (data_dir / folder).rglob("*"):
+            if old.is_file():
+                old.unlink()
 
 
 def _port_or_free(host: str, port: int) -> int:

@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 from domain.queueing.engine import HallQueue, TicketView
 
 # Arrivals per hour at each local hour: a morning and an afternoon peak.
-ARRIVALS_PER_HOUR = {8: 30, 9: 80, 10: 95, 11: 70, 12: 35, 13: 45, 14: 75, 15: 70, 16: 40}
+ARRIVALS_PER_HOUR = {8: 25, 9: 65, 10: 80, 11: 60, 12: 30, 13: 40, 14: 65, 15: 60, 16: 35}
 CATEGORY_MIX = {
     "payment": 0.5,
     "enquiry": 0.2,
@@ -71,7 +71,7 @@ SHIFTS = (
     CounterShift(2, ("payment", "enquiry"), 8, 17, (11, 12)),
     CounterShift(3, ("payment", "new_connection"), 8, 17, (12, 13)),
     CounterShift(4, ("repair_complaint",), 8, 17, (13, 14)),
-    CounterShift(5, ("repair_complaint", "enquiry"), 10, 16),
+    CounterShift(5, ("new_connection", "repair_complaint"), 9, 16, (12, 13)),
     CounterShift(6, ("vip", "payment"), 8, 17, (12, 13)),
 )
 
@@ -152,6 +152,7 @@ def simulate_day(
     result = DayResult({})
     open_counters: set[int] = set()
     busy: set[int] = set()
+    serving: dict[int, TicketView] = {}
     will_not_come: set[str] = set()
 
     def try_call(counter: int) -> None:
@@ -162,6 +163,7 @@ def simulate_day(
             schedule(clock.now + timedelta(seconds=30), "poll", counter)
             return
         busy.add(counter)
+        serving[counter] = ticket
         estimate = result.estimates.get(ticket.number)
         if estimate is not None and estimate.actual_s is None:
             estimate.actual_s = (clock.now - ticket.issued_at).total_seconds()
@@ -234,6 +236,11 @@ def simulate_day(
             queue.finish(counter, outcome="served")
             result.served += 1
             busy.discard(counter)
+            finished = serving.pop(counter, None)
+            if finished is not None and rng.random() < 0.6:  # most press a rating key
+                queue.rate(
+                    finished.ticket_id, rng.choices((5, 4, 3, 2, 1), weights=(55, 25, 12, 5, 3))[0]
+                )
             _after_service(queue, counter, open_counters, try_call)
     return result
 

@@ -176,7 +176,10 @@ def hall_display_loop(
         )
         return content
 
-    announcer = Announcer(enabled=settings.hall.voice, out_dir=voice_dir)
+    # Written to files (the demo) only for the first calls: a day has hundreds.
+    announcer = Announcer(
+        enabled=settings.hall.voice, out_dir=voice_dir, max_files=10 if voice_dir else None
+    )
     return DisplayLoop(compute, [driver], clock, on_voice=announcer.announce)
 
 

@@ -12,7 +12,6 @@ import shutil
 import struct
 import subprocess
 import threading
-import time
 import wave
 from pathlib import Path
 
@@ -39,10 +38,17 @@ def chime_wav(path: Path, *, rate: int = 16000) -> Path:
 
 class Announcer:
     def __init__(
-        self, *, enabled: bool = True, out_dir: Path | None = None, voice: str = "cmn"
+        self,
+        *,
+        enabled: bool = True,
+        out_dir: Path | None = None,
+        voice: str = "cmn",
+        max_files: int | None = None,
     ) -> None:
         self.enabled = enabled
         self._out_dir = out_dir
+        self._max_files = max_files
+        self._written = 0
         self._voice = voice
         self._espeak = shutil.which("espeak-ng")
         self._lock = threading.Lock()
@@ -65,7 +71,10 @@ class Announcer:
                 return None
 
     def _announce(self, text: str) -> Path | None:
-        target = self._out_dir / f"call-{time.time_ns()}.wav" if self._out_dir else None
+        if self._out_dir and self._max_files is not None and self._written >= self._max_files:
+            return None
+        self._written += 1
+        target = self._out_dir / f"call-{self._written:03d}.wav" if self._out_dir else None
         if self._espeak:
             command = [self._espeak, "-v", self._voice, "-s", "140"]
             if target:

@@ -57,7 +57,7 @@ def test_demo_headless_comes_up_and_stops_by_itself(tmp_path: Path) -> None:
         "demo",
         "--headless",
         "--minutes",
-        "0.05",
+        "0.1",
         "--premises",
         "200",
         "--data-dir",
@@ -68,10 +68,17 @@ def test_demo_headless_comes_up_and_stops_by_itself(tmp_path: Path) -> None:
     assert re.search(r"central listening on http://127\.0\.0\.1:\d+", result.stdout)
     assert re.search(r"hall hall-xicheng listening on http://127\.0\.0\.1:\d+", result.stdout)
     assert "mqtt://127.0.0.1:" in result.stdout
-    health = json.loads((tmp_path / "demo" / "health.json").read_text())
+    demo = tmp_path / "demo"
+    health = json.loads((demo / "health.json").read_text())
     assert health["central"]["components"]["mqtt"]["detail"].startswith("127.0.0.1:")
     assert health["hall hall-xicheng"]["components"]["central"]["state"] == "connected"
+    assert health["hall hall-xicheng"]["components"]["led_board"]["state"] == "connected"
     assert "Traceback" not in result.stderr
+    # The hall day ran: the board was photographed, receipts printed, the report written.
+    assert list((demo / "board").glob("board-*.png"))
+    assert "您前面还有" in (demo / "receipts" / "receipt-001.txt").read_text(encoding="utf-8")
+    report = next((demo / "report").glob("hall-report-*.html")).read_text(encoding="utf-8")
+    assert "缴费 Bill payment" in report and "<svg" in report
 
 
 def _one_line_error(result: subprocess.CompletedProcess[str]) -> str:

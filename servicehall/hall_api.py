@@ -130,6 +130,8 @@ def hall_router(
         overview = queue.overview()
         return {
             "site": overview.site,
+            "name_zh": queue.site_names[0],
+            "name_en": queue.site_names[1],
             "service_day": overview.service_day.isoformat(),
             "categories": [
                 asdict(c)

@@ -110,6 +110,7 @@ class HallQueue:
                 raise UnknownCounter(f"no site {site_code!r}")
             self.site_id = site.id
             self.site_code = site_code
+            self.site_names = (site.name_zh, site.name_en)
             self.timezone = ZoneInfo(site.timezone)
             categories = session.scalars(
                 select(ServiceCategory).where(ServiceCategory.site_id == site.id)

@@ -1,0 +1,165 @@
+"""The counter terminal and the hall screen in a real headless Chromium, against a real hall process."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.conftest import service_missing
+
+pytestmark = pytest.mark.ui
+CLI = [sys.executable, "-m", "servicehall"]
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
+
+
+@pytest.fixture
+def hall(tmp_path: Path) -> Iterator[tuple[str, str, str]]:
+    env = {
+        **os.environ,
+        "SERVICEHALL_PATHS__DATA_DIR": str(tmp_path),
+        "SERVICEHALL_HALL__VOICE": "false",
+        "SERVICEHALL_HALL__CENTRAL_URL": "http://127.0.0.1:1",
+    }
+    subprocess.run(
+        [*CLI, "seed", "--site", "hall-xicheng", "--premises", "0"],
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+
+    def token(kind: str, name: str) -> str:
+        return subprocess.run(
+            [*CLI, "device-token", "--site", "hall-xicheng", "--kind", kind, "--name", name],
+            env=env,
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+
+    kiosk, counter = token("kiosk", "kiosk-1"), token("counter_terminal", "counter-1")
+    process = subprocess.Popen(
+        [*CLI, "hall", "--site", "hall-xicheng", "--port", "0"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    assert process.stdout is not None
+    url = ""
+    deadline = time.monotonic() + 60
+    while not url and time.monotonic() < deadline:
+        found = re.search(r"listening on (http://\S+)", process.stdout.readline())
+        url = found.group(1) if found else url
+    assert url, "the hall did not come up"
+    yield url, kiosk, counter
+    process.terminate()
+    process.wait(20)
+
+
+@pytest.fixture
+def browser() -> Iterator[Any]:
+    if not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()):
+        service_missing("Chromium and chromedriver (Debian: chromium chromium-driver)")
+    try:
+        from selenium import webdriver
+        from selenium.webdriver.chrome.service import Service
+    except ImportError:
+        service_missing("selenium")
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--window-size=1280,800",
+        "--lang=zh-CN",
+    ):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    yield driver
+    driver.quit()
+
+
+def wait_for(check: Any, timeout: float = 10.0) -> Any:
+    from selenium.common.exceptions import WebDriverException
+
+    deadline = time.monotonic() + timeout
+    last: Exception | None = None
+    while time.monotonic() < deadline:
+        try:
+            value = check()
+        except WebDriverException as err:  # not rendered yet: the page fills in from the stream
+            last, value = err, None
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for the page ({last})")
+
+
+def test_staff_call_serve_and_finish_from_the_counter_page(
+    hall: tuple[str, str, str], browser: Any, tmp_path: Path
+) -> None:
+    from selenium.webdriver.common.by import By
+
+    url, kiosk, counter = hall
+    for _ in range(2):
+        httpx.post(
+            f"{url}/api/v1/tickets",
+            json={"category": "payment"},
+            headers={"Authorization": f"Bearer {kiosk}"},
+        ).raise_for_status()
+    browser.get(f"{url}/counter?token={counter}&counter=1")
+    wait_for(lambda: browser.find_element(By.ID, "waiting-payment").text == "2")
+    browser.find_element(By.ID, "next").click()
+    wait_for(lambda: browser.find_element(By.ID, "current").text == "A001")
+    assert "called" in browser.find_element(By.ID, "current-state").text
+    wait_for(lambda: browser.find_element(By.ID, "waiting-payment").text == "1")  # live, over SSE
+    browser.find_element(By.ID, "start").click()
+    wait_for(lambda: "serving" in browser.find_element(By.ID, "current-state").text)
+    browser.find_element(By.ID, "finish").click()
+    wait_for(lambda: browser.find_element(By.ID, "current").text == "—")
+    browser.find_element(By.ID, "next").click()
+    wait_for(lambda: browser.find_element(By.ID, "current").text == "A002")
+    browser.save_screenshot(str(tmp_path / "counter.png"))
+    # A refused action is explained in both languages, not swallowed.
+    browser.find_element(By.ID, "finish").click()
+    browser.find_element(By.ID, "finish").click()
+    wait_for(
+        lambda: (
+            "This cannot be done" in browser.find_element(By.ID, "message").text
+            or "No ticket" in browser.find_element(By.ID, "message").text
+        )
+    )
+
+    browser.get(f"{url}/screen")
+    wait_for(lambda: browser.find_element(By.ID, "now-number").text == "A002")
+    assert "counter 1" in browser.find_element(By.ID, "now-en").text
+    browser.save_screenshot(str(tmp_path / "screen.png"))
+    assert (tmp_path / "screen.png").stat().st_size > 10_000
+
+
+def test_a_counter_page_without_a_valid_token_says_so(
+    hall: tuple[str, str, str], browser: Any
+) -> None:
+    from selenium.webdriver.common.by import By
+
+    url, _, _ = hall
+    browser.get(f"{url}/counter?token=wrong&counter=1")
+    browser.find_element(By.ID, "next").click()
+    wait_for(lambda: "设备未授权" in browser.find_element(By.ID, "message").text)

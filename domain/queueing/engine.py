@@ -169,22 +169,7 @@ class HallQueue:
         now = self._clock()
         day = self.service_day(now)
         with self._sessions.begin() as session:
-            if self._postgres:  # serialise numbering per category
-                session.execute(
-                    select(ServiceCategory.id)
-                    .where(ServiceCategory.id == category.id)
-                    .with_for_update()
-                )
-            last = (
-                session.scalar(
-                    select(func.max(QueueTicket.seq)).where(
-                        QueueTicket.origin_site_id == self.site_id,
-                        QueueTicket.issued_category_id == category.id,
-                        QueueTicket.service_day == day,
-                    )
-                )
-                or 0
-            )
+            seq = self._next_seq(session, category, day)
             priority = max(
                 PRIORITY.get(priority_reason or "", 0),
                 PRIORITY["vip"] if category.is_priority else 0,
@@ -194,8 +179,8 @@ class HallQueue:
                 category_id=category.id,
                 issued_category_id=category.id,
                 service_day=day,
-                seq=last + 1,
-                number=f"{category.prefix}{last + 1:03d}",
+                seq=seq,
+                number=f"{category.prefix}{seq:03d}",
                 status=TicketStatus.WAITING,
                 priority_reason=priority_reason,
                 priority=priority,
@@ -434,29 +419,14 @@ class HallQueue:
         with self._sessions.begin() as session:
             self._finish_current(session, counter, now, outcome="served")
             day = self.service_day(now)
-            if self._postgres:
-                session.execute(
-                    select(ServiceCategory.id)
-                    .where(ServiceCategory.id == category.id)
-                    .with_for_update()
-                )
-            last = (
-                session.scalar(
-                    select(func.max(QueueTicket.seq)).where(
-                        QueueTicket.origin_site_id == self.site_id,
-                        QueueTicket.issued_category_id == category.id,
-                        QueueTicket.service_day == day,
-                    )
-                )
-                or 0
-            )
+            seq = self._next_seq(session, category, day)
             ticket = QueueTicket(
                 origin_site_id=self.site_id,
                 category_id=category.id,
                 issued_category_id=category.id,
                 service_day=day,
-                seq=last + 1,
-                number=f"{category.prefix}{last + 1:03d}",
+                seq=seq,
+                number=f"{category.prefix}{seq:03d}",
                 status=TicketStatus.SERVING,
                 walk_in=True,
                 counter_id=counter.id,
@@ -555,6 +525,24 @@ class HallQueue:
             ]
 
     # --- internals ----------------------------------------------------------------------
+    def _next_seq(self, session: Session, category: ServiceCategory, day: date) -> int:
+        """The next number of ``category`` today. Serialised: PostgreSQL locks the category row;
+        SQLite's write transaction already holds the database lock (BEGIN IMMEDIATE)."""
+        if self._postgres:
+            session.execute(
+                select(ServiceCategory.id)
+                .where(ServiceCategory.id == category.id)
+                .with_for_update()
+            )
+        last = session.scalar(
+            select(func.max(QueueTicket.seq)).where(
+                QueueTicket.origin_site_id == self.site_id,
+                QueueTicket.issued_category_id == category.id,
+                QueueTicket.service_day == day,
+            )
+        )
+        return (last or 0) + 1
+
     def _learn_from_today(self) -> None:
         """After a restart, today's finished services teach the estimate again."""
         with self._reads() as session:

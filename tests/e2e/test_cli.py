@@ -42,6 +42,10 @@ SUBCOMMANDS = [
     ["central"],
     ["hall"],
     ["demo"],
+    ["device-token"],
+    ["report"],
+    ["report", "hall"],
+    ["devices"],
 ]
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import sqlite3
 import subprocess
 import sys
 import time
@@ -134,6 +135,10 @@ def test_staff_call_serve_and_finish_from_the_counter_page(
     wait_for(lambda: "serving" in browser.find_element(By.ID, "current-state").text)
     browser.find_element(By.ID, "finish").click()
     wait_for(lambda: browser.find_element(By.ID, "current").text == "—")
+    # The customer presses 5 on the counter's rating pad; it is stored with the visit.
+    wait_for(lambda: browser.find_element(By.ID, "rating").is_displayed())
+    browser.find_element(By.CSS_SELECTOR, '.stars button[data-score="5"]').click()
+    wait_for(lambda: "rated 5" in browser.find_element(By.ID, "history").text)
     browser.find_element(By.ID, "next").click()
     wait_for(lambda: browser.find_element(By.ID, "current").text == "A002")
     browser.save_screenshot(str(tmp_path / "counter.png"))
@@ -147,6 +152,11 @@ def test_staff_call_serve_and_finish_from_the_counter_page(
         )
     )
 
+    with sqlite3.connect(tmp_path / "hall-xicheng.db") as db:
+        rated = db.execute(
+            "SELECT number, rating FROM queue_tickets WHERE rating IS NOT NULL"
+        ).fetchall()
+    assert rated == [("A001", 5)]
     browser.get(f"{url}/screen")
     wait_for(lambda: browser.find_element(By.ID, "now-number").text == "A002")
     assert "counter 1" in browser.find_element(By.ID, "now-en").text

@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine, and_, case, func, or_, select
@@ -169,28 +170,20 @@ class HallQueue:
         now = self._clock()
         day = self.service_day(now)
         with self._sessions.begin() as session:
-            seq = self._next_seq(session, category, day)
             priority = max(
                 PRIORITY.get(priority_reason or "", 0),
                 PRIORITY["vip"] if category.is_priority else 0,
             )
-            ticket = QueueTicket(
-                origin_site_id=self.site_id,
-                category_id=category.id,
-                issued_category_id=category.id,
-                service_day=day,
-                seq=seq,
-                number=f"{category.prefix}{seq:03d}",
+            ticket = self._new_ticket(
+                session,
+                category,
+                day,
+                now,
                 status=TicketStatus.WAITING,
                 priority_reason=priority_reason,
                 priority=priority,
                 account_id=account_id,
-                issued_at=now,
-                queued_since=now,
-                created_at=now,
             )
-            session.add(ticket)
-            session.flush()
             self._event(session, ticket, None, "issued", now, {"priority_reason": priority_reason})
             view = self._view(session, ticket)
             if view.estimate_s is not None:
@@ -418,26 +411,17 @@ class HallQueue:
         now = self._clock()
         with self._sessions.begin() as session:
             self._finish_current(session, counter, now, outcome="served")
-            day = self.service_day(now)
-            seq = self._next_seq(session, category, day)
-            ticket = QueueTicket(
-                origin_site_id=self.site_id,
-                category_id=category.id,
-                issued_category_id=category.id,
-                service_day=day,
-                seq=seq,
-                number=f"{category.prefix}{seq:03d}",
+            ticket = self._new_ticket(
+                session,
+                category,
+                self.service_day(now),
+                now,
                 status=TicketStatus.SERVING,
                 walk_in=True,
                 counter_id=counter.id,
-                issued_at=now,
-                queued_since=now,
                 called_at=now,
                 started_at=now,
-                created_at=now,
             )
-            session.add(ticket)
-            session.flush()
             self._event(session, ticket, counter.id, "walk_in", now, {})
             return self._view(session, ticket)
 
@@ -525,6 +509,27 @@ class HallQueue:
             ]
 
     # --- internals ----------------------------------------------------------------------
+    def _new_ticket(
+        self, session: Session, category: ServiceCategory, day: date, now: datetime, **state: Any
+    ) -> QueueTicket:
+        """A ticket with the category's next number today, added and flushed."""
+        seq = self._next_seq(session, category, day)
+        ticket = QueueTicket(
+            origin_site_id=self.site_id,
+            category_id=category.id,
+            issued_category_id=category.id,
+            service_day=day,
+            seq=seq,
+            number=f"{category.prefix}{seq:03d}",
+            issued_at=now,
+            queued_since=now,
+            created_at=now,
+            **state,
+        )
+        session.add(ticket)
+        session.flush()
+        return ticket
+
     def _next_seq(self, session: Session, category: ServiceCategory, day: date) -> int:
         """The next number of ``category`` today. Serialised: PostgreSQL locks the category row;
         SQLite's write transaction already holds the database lock (BEGIN IMMEDIATE)."""

@@ -86,9 +86,10 @@ class SerialLink:
                 )
             pyserial = _require_pyserial()
             try:
+                # Each read waits at most POLL_S; callers' timeouts are deadlines over many reads.
                 self._serial = pyserial.serial_for_url(
                     self.port,
-                    timeout=self._timeout_s,
+                    timeout=POLL_S,
                     write_timeout=self._timeout_s,
                     **self._settings,
                 )

@@ -92,6 +92,25 @@ class NetworkPrinter:
                 raise DeviceConnectionError(f"printer {self.description} closed the connection")
             return data
 
+    def discard_input(self) -> None:
+        """Throw away late answers still in the socket, so the next query reads its own."""
+        with self._lock:
+            if self._sock is None:
+                return
+            self._sock.setblocking(False)
+            try:
+                while self._sock.recv(4096):
+                    pass
+            except (BlockingIOError, InterruptedError):
+                pass
+            except OSError:
+                self._drop()
+                return
+            finally:
+                if self._sock is not None:
+                    self._sock.setblocking(True)
+                    self._sock.settimeout(self._timeout_s)
+
     def _drop(self) -> None:
         if self._sock is not None:
             self._sock.close()

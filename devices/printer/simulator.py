@@ -32,6 +32,7 @@ class PrinterSimulator:
         self.state = PrinterStatus(online=True, cover_open=False, paper=Paper.OK, error=False)
         self.answers_status = True
         self.garbage_status = False
+        self.answer_delay_s = 0.0  # a slow line: status answers arrive late
         self.render_png = render_png
         self.receipts: list[list[Event]] = []
         self._decoder = EscPosDecoder()
@@ -134,6 +135,8 @@ class PrinterSimulator:
                     self._reply(b"\xff")
                 elif self.answers_status:
                     printer, offline, paper = encode_status(self.state)
+                    if self.answer_delay_s:
+                        self._stop.wait(self.answer_delay_s)
                     self._reply(bytes([{1: printer, 2: offline, 4: paper}.get(event.n, printer)]))
             elif isinstance(event, Cut):
                 self._finish()

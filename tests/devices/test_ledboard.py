@@ -247,3 +247,15 @@ def test_stored_phrases_make_a_call_a_few_dozen_bytes(tmp_path: Path) -> None:
     finally:
         board.close()
         simulator.close()
+
+
+@pytest.mark.integration
+def test_garbage_answers_from_the_board_are_reported(
+    rig: tuple[AlphaSignSimulator, AlphaBoard],
+) -> None:
+    simulator, board = rig
+    board.configure()
+    simulator.garbage_answers = True
+    with pytest.raises(BoardRejected, match="not ACK"):
+        board.show([BoardMessage("X")])
+    assert board.health.state is HealthState.DEGRADED

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import time
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -259,3 +260,38 @@ def test_file_printer_writes_bytes(tmp_path: Path) -> None:
     printer.print_receipt(queue_ticket(TICKET))
     assert out.read_bytes() == receipt_bytes(queue_ticket(TICKET))
     assert printer.health.state.value == "degraded"  # cannot report paper status
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("transport", ["pty", "tcp"])
+def test_a_slow_printer_is_degraded_and_its_late_answers_are_not_misread(
+    tmp_path: Path, transport: str
+) -> None:
+    simulator = PrinterSimulator(tmp_path / "paper", transport=transport)
+    printer = ReceiptPrinter(open_connection(simulator.url), status_timeout_s=0.2)
+    try:
+        simulator.answer_delay_s = 0.5
+        assert printer.status() is None
+        assert printer.health.reason == "printer does not answer status queries"
+        simulator.answer_delay_s = 0.0
+        simulator.paper_out()
+        time.sleep(1.0)  # the late answers (paper OK) have arrived by now
+        status = printer.status()
+        assert status is not None and status.paper is Paper.OUT  # its own answer, not a stale one
+    finally:
+        printer.close()
+        simulator.close()
+
+
+@pytest.mark.integration
+def test_garbage_status_is_a_protocol_error_and_the_job_is_kept(tmp_path: Path) -> None:
+    simulator = PrinterSimulator(tmp_path / "paper")
+    simulator.garbage_status = True
+    printer = ReceiptPrinter(open_connection(simulator.url), status_timeout_s=0.3)
+    try:
+        with pytest.raises(PrintFailed):
+            printer.print_receipt(queue_ticket(TICKET))
+        assert len(printer.pending) == 1 and printer.health.state.value == "fault"
+    finally:
+        printer.close()
+        simulator.close()

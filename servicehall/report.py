@@ -25,7 +25,7 @@ def _fmt(value: float | None, unit: str = " min") -> str:
     return "—" if value is None else f"{value:.1f}{unit}"
 
 
-def _row(f: Figures) -> str:
+def _row(f: Figures, css: str = "") -> str:
     share = "—" if f.over_target_share is None else f"{f.over_target_share:.0%}"
     cells = (
         html.escape(f.name),
@@ -39,12 +39,13 @@ def _row(f: Figures) -> str:
         share,
         _fmt(f.mean_rating, ""),
     )
-    return "<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>"
+    opening = f'<tr class="{css}">' if css else "<tr>"
+    return opening + "".join(f"<td>{c}</td>" for c in cells) + "</tr>"
 
 
 def _table(title: str, rows: tuple[Figures, ...], total: Figures | None = None) -> str:
     head = "".join(f"<th>{c}</th>" for c in _COLUMNS)
-    body = "".join(_row(r) for r in rows) + (_row(total) if total else "")
+    body = "".join(_row(r) for r in rows) + (_row(total, "total") if total else "")
     return f"<h2>{title}</h2><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
@@ -59,19 +60,19 @@ def _bars(
     top = max(v for _, v in shown) or 1.0
     width, height, bar = 40 * len(shown) + 40, 220, 30
     parts = [
-        f'<svg width="{width}" height="{height + 40}" role="img" aria-label="{html.escape(title)}">'
+        f'<svg width="{width}" height="{height + 56}" role="img" aria-label="{html.escape(title)}">'
     ]
     for i, (hour, value) in enumerate(shown):
         h = value / top * height
         x = 30 + i * 40
         parts.append(
-            f'<rect x="{x}" y="{height - h + 10}" width="{bar}" height="{h}" fill="{colour}"/>'
+            f'<rect x="{x}" y="{height - h + 26}" width="{bar}" height="{h}" fill="{colour}"/>'
         )
         parts.append(
-            f'<text x="{x + bar / 2}" y="{height + 28}" text-anchor="middle" font-size="12">{hour}:00</text>'
+            f'<text x="{x + bar / 2}" y="{height + 44}" text-anchor="middle" font-size="12">{hour}:00</text>'
         )
         parts.append(
-            f'<text x="{x + bar / 2}" y="{height - h + 6}" text-anchor="middle" font-size="11">'
+            f'<text x="{x + bar / 2}" y="{height - h + 22}" text-anchor="middle" font-size="11">'
             f"{value:.0f}{unit}</text>"
         )
     parts.append("</svg>")
@@ -83,7 +84,7 @@ def write_html(report: DayReport, path: Path) -> Path:
 <title>{report.site} {report.day} 营业厅日报 Hall day report</title>
 <style>body{{font-family:"Noto Sans CJK SC",sans-serif;margin:24px;color:#1b2430}}
 table{{border-collapse:collapse;margin-bottom:24px}}td,th{{border:1px solid #ccd;padding:4px 8px;text-align:right}}
-td:first-child,th:first-child{{text-align:left}}th{{background:#eef2f8;font-weight:500}}tr:last-child td{{font-weight:600}}</style>
+td:first-child,th:first-child{{text-align:left}}th{{background:#eef2f8;font-weight:500}}tr.total td{{font-weight:600}}</style>
 </head><body>
 <h1>营业厅日报 Hall day report — {html.escape(report.site)} {report.day}</h1>
 {_table("按业务 By service", report.by_category, report.total)}

@@ -225,11 +225,9 @@ def hall_router(
         return {"counter": number, "ticket": view}
 
     @router.get("/stream")
-    async def stream(request: Request) -> StreamingResponse:
-        live.bind(asyncio.get_running_loop())
-        import json
-
-        first = f"event: queue\ndata: {json.dumps(await asyncio.to_thread(overview_json), ensure_ascii=False)}\n\n"
+    async def stream() -> StreamingResponse:
+        # The app's lifespan bound the broadcaster to this event loop.
+        first = live.message("queue", await asyncio.to_thread(overview_json))
         return StreamingResponse(
             live.stream(first),
             media_type="text/event-stream",

@@ -16,12 +16,16 @@ class Broadcaster:
     def bind(self, loop: asyncio.AbstractEventLoop) -> None:
         self._loop = loop
 
+    @staticmethod
+    def message(kind: str, data: dict[str, Any]) -> str:
+        """One Server-Sent Event."""
+        return f"event: {kind}\ndata: {json.dumps(data, ensure_ascii=False, default=str)}\n\n"
+
     def publish(self, kind: str, data: dict[str, Any]) -> None:
         """Safe from any thread; a slow screen drops old events rather than holding others up."""
         if self._loop is None:
             return
-        message = f"event: {kind}\ndata: {json.dumps(data, ensure_ascii=False, default=str)}\n\n"
-        self._loop.call_soon_threadsafe(self._fan_out, message)
+        self._loop.call_soon_threadsafe(self._fan_out, self.message(kind, data))
 
     def _fan_out(self, message: str) -> None:
         for queue in list(self._queues):

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from servicehall.errors import ConfigError
 
@@ -58,6 +58,18 @@ class MqttConfig(_Section):
 class HttpConfig(_Section):
     host: str = "127.0.0.1"
     port: int = Field(ge=0, le=65535)
+    # HTTPS when both are set: device tokens must not cross the LAN in clear text.
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
+
+    @model_validator(mode="after")
+    def _tls_pair(self) -> HttpConfig:
+        if (self.tls_cert is None) != (self.tls_key is None):
+            raise ValueError("tls_cert and tls_key go together")
+        for path in (self.tls_cert, self.tls_key):
+            if path is not None and not path.exists():
+                raise ValueError(f"{path} does not exist")
+        return self
 
 
 class CentralConfig(_Section):
@@ -115,10 +127,21 @@ def load_settings(path: Path | None = None, environ: Mapping[str, str] | None = 
             raise ConfigError(f"config file {path} is not valid TOML: {err}") from err
     from_env = _merge_environment(data, environ)
     try:
-        return Settings.model_validate(data)
+        # Key by key onto the defaults: setting hall.http.host keeps hall.http.port.
+        return Settings.model_validate(_deep_merge(Settings().model_dump(), data))
     except ValidationError as err:
         key = ".".join(str(part) for part in err.errors()[0]["loc"])
         raise ConfigError(_one_line(err, from_env.get(key, source))) from err
+
+
+def _deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
 
 
 def _merge_environment(data: dict[str, Any], environ: Mapping[str, str]) -> dict[str, str]:

@@ -95,7 +95,8 @@ def open_central(settings: Settings) -> Process:
         close_database(engine)
         raise
     app = create_central_app(engine, health)
-    endpoint = Endpoint("central", app, settings.central.http.host, settings.central.http.port)
+    http = settings.central.http
+    endpoint = Endpoint("central", app, http.host, http.port, http.tls_cert, http.tls_key)
     return Process(endpoint, engine, health, link, broker)
 
 
@@ -122,7 +123,8 @@ def open_hall(
         close_database(engine)
         raise
     app = create_hall_app(engine, health, settings.hall.central_url, parts)
-    endpoint = Endpoint(f"hall {site}", app, settings.hall.http.host, settings.hall.http.port)
+    http = settings.hall.http
+    endpoint = Endpoint(f"hall {site}", app, http.host, http.port, http.tls_cert, http.tls_key)
     process = Process(endpoint, engine, health)
     process.hall = parts
     return process

@@ -9,6 +9,7 @@ import signal
 import socket
 from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import uvicorn
 from fastapi import FastAPI
@@ -24,6 +25,12 @@ class Endpoint:
     app: FastAPI
     host: str
     port: int
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
+
+    @property
+    def scheme(self) -> str:
+        return "https" if self.tls_cert else "http"
 
 
 class _QuietServer(uvicorn.Server):
@@ -62,7 +69,16 @@ async def _serve(
 ) -> None:
     sockets = [bind(e.host, e.port) for e in endpoints]
     servers = [
-        _QuietServer(uvicorn.Config(e.app, log_level="warning", lifespan="on", access_log=False))
+        _QuietServer(
+            uvicorn.Config(
+                e.app,
+                log_level="warning",
+                lifespan="on",
+                access_log=False,
+                ssl_certfile=str(e.tls_cert) if e.tls_cert else None,
+                ssl_keyfile=str(e.tls_key) if e.tls_key else None,
+            )
+        )
         for e in endpoints
     ]
     stop = asyncio.Event()
@@ -79,9 +95,8 @@ async def _serve(
         await asyncio.sleep(0.05)
     for endpoint, sock in zip(endpoints, sockets, strict=True):
         host, port = sock.getsockname()[:2]
-        announce(
-            f"{endpoint.name} listening on http://{host}:{port}  (health: http://{host}:{port}/health)"
-        )
+        base = f"{endpoint.scheme}://{host}:{port}"
+        announce(f"{endpoint.name} listening on {base}  (health: {base}/health)")
     try:
         await asyncio.wait_for(stop.wait(), timeout=minutes * 60 if minutes else None)
     except TimeoutError:

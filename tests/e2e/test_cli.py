@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 import os
 import re
+import select
 import signal
 import sqlite3
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -129,24 +131,28 @@ def test_unknown_site_says_what_to_do(tmp_path: Path) -> None:
 
 
 def _start(args: list[str], env: dict[str, str]) -> tuple[subprocess.Popen[str], str]:
+    """Start a process and return it with the URL it announces; fail (never hang) if it does not."""
+    errors = tempfile.TemporaryFile(
+        mode="w+"
+    )  # a file, so a chatty child never blocks on a full pipe
     process = subprocess.Popen(
-        [*CLI, *args],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, **env},
+        [*CLI, *args], stdout=subprocess.PIPE, stderr=errors, text=True, env={**os.environ, **env}
     )
     assert process.stdout is not None
     deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
+    while (left := deadline - time.monotonic()) > 0:
+        ready, _, _ = select.select([process.stdout], [], [], left)
+        if not ready:
+            break
         line = process.stdout.readline()
-        found = re.search(r"listening on (http://\S+)", line)
+        found = re.search(r"listening on (https?://\S+)", line)
         if found:
             return process, found.group(1)
         if not line and process.poll() is not None:
             break
     process.kill()
-    pytest.fail(f"did not come up: {process.stderr.read() if process.stderr else ''}")
+    errors.seek(0)
+    pytest.fail(f"did not come up: {errors.read()[-2000:]}")
 
 
 def test_hall_serves_health_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
@@ -200,3 +206,59 @@ def test_central_with_mosquitto_says_goodbye_on_sigterm(
     finally:
         process.send_signal(signal.SIGINT)
         assert process.wait(20) == 0
+
+
+def test_hall_serves_https_when_given_a_certificate(tmp_path: Path) -> None:
+    cert, key = tmp_path / "hall.crt", tmp_path / "hall.key"
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    env = {
+        "SERVICEHALL_PATHS__DATA_DIR": str(tmp_path),
+        "SERVICEHALL_HALL__CENTRAL_URL": "http://127.0.0.1:1",
+        "SERVICEHALL_HALL__HTTP__TLS_CERT": str(cert),
+        "SERVICEHALL_HALL__HTTP__TLS_KEY": str(key),
+    }
+    assert run("seed", "--site", "hall-xicheng", "--premises", "0", env=env).returncode == 0
+    process, url = _start(["hall", "--site", "hall-xicheng", "--port", "0"], env)
+    try:
+        assert url.startswith("https://127.0.0.1:")
+        assert httpx.get(f"{url}/health", verify=str(cert), timeout=5).status_code == 200
+        with pytest.raises(httpx.HTTPError):
+            httpx.get(
+                url.replace("https://", "http://") + "/health", timeout=5
+            )  # no clear-text fallback
+    finally:
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(20) == 0
+
+
+def test_tls_settings_are_checked(tmp_path: Path) -> None:
+    half = run(
+        "hall",
+        env={
+            "SERVICEHALL_PATHS__DATA_DIR": str(tmp_path),
+            "SERVICEHALL_HALL__HTTP__TLS_CERT": str(tmp_path / "missing.crt"),
+        },
+    )
+    assert half.returncode == 2
+    assert "hall.http" in _one_line_error(half)

@@ -65,3 +65,18 @@ def test_bad_environment_variable_is_named() -> None:
 def test_missing_file_is_one_line(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="does not exist"):
         load_settings(tmp_path / "nope.toml", {})
+
+
+def test_one_key_of_a_nested_section_keeps_the_others(tmp_path: Path) -> None:
+    config = tmp_path / "c.toml"
+    config.write_text('[hall.http]\nhost = "0.0.0.0"\n')
+    settings = load_settings(config, {"SERVICEHALL_CENTRAL__HTTP__HOST": "10.0.0.5"})
+    assert (settings.hall.http.host, settings.hall.http.port) == ("0.0.0.0", 8701)  # noqa: S104 - a config value
+    assert (settings.central.http.host, settings.central.http.port) == ("10.0.0.5", 8700)
+
+
+def test_tls_needs_both_files(tmp_path: Path) -> None:
+    cert = tmp_path / "hall.crt"
+    cert.write_text("x")
+    with pytest.raises(ConfigError, match="tls_cert and tls_key go together"):
+        load_settings(None, {"SERVICEHALL_HALL__HTTP__TLS_CERT": str(cert)})

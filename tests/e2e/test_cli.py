@@ -132,9 +132,8 @@ def test_unknown_site_says_what_to_do(tmp_path: Path) -> None:
 
 def _start(args: list[str], env: dict[str, str]) -> tuple[subprocess.Popen[str], str]:
     """Start a process and return it with the URL it announces; fail (never hang) if it does not."""
-    errors = tempfile.TemporaryFile(
-        mode="w+"
-    )  # a file, so a chatty child never blocks on a full pipe
+    # A file, so a chatty child never blocks on a full pipe; closed when the test's process ends.
+    errors = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115
     process = subprocess.Popen(
         [*CLI, *args], stdout=subprocess.PIPE, stderr=errors, text=True, env={**os.environ, **env}
     )

@@ -7,6 +7,7 @@ import os
 import re
 import select
 import signal
+import ssl
 import sqlite3
 import subprocess
 import sys
@@ -241,7 +242,7 @@ def test_hall_serves_https_when_given_a_certificate(tmp_path: Path) -> None:
     process, url = _start(["hall", "--site", "hall-xicheng", "--port", "0"], env)
     try:
         assert url.startswith("https://127.0.0.1:")
-        assert httpx.get(f"{url}/health", verify=str(cert), timeout=5).status_code == 200
+        assert httpx.get(f"{url}/health", verify=ssl.create_default_context(cafile=str(cert)), timeout=5).status_code == 200
         with pytest.raises(httpx.HTTPError):
             httpx.get(
                 url.replace("https://", "http://") + "/health", timeout=5

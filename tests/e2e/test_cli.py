@@ -7,8 +7,8 @@ import os
 import re
 import select
 import signal
-import ssl
 import sqlite3
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -242,7 +242,12 @@ def test_hall_serves_https_when_given_a_certificate(tmp_path: Path) -> None:
     process, url = _start(["hall", "--site", "hall-xicheng", "--port", "0"], env)
     try:
         assert url.startswith("https://127.0.0.1:")
-        assert httpx.get(f"{url}/health", verify=ssl.create_default_context(cafile=str(cert)), timeout=5).status_code == 200
+        assert (
+            httpx.get(
+                f"{url}/health", verify=ssl.create_default_context(cafile=str(cert)), timeout=5
+            ).status_code
+            == 200
+        )
         with pytest.raises(httpx.HTTPError):
             httpx.get(
                 url.replace("https://", "http://") + "/health", timeout=5

@@ -8,6 +8,7 @@ transaction takes the database lock at ``BEGIN IMMEDIATE``.
 
 from __future__ import annotations
 
+import collections
 import json
 import uuid
 from collections.abc import Callable, Sequence
@@ -432,17 +433,8 @@ class HallQueue:
         with self._reads() as session:
             everyone = self._waiting(session, day)
             desks = self._desks(session, day, now)
-            waiting = dict(
-                session.execute(
-                    select(QueueTicket.category_id, func.count())
-                    .where(
-                        QueueTicket.origin_site_id == self.site_id,
-                        QueueTicket.service_day == day,
-                        QueueTicket.status == TicketStatus.WAITING,
-                    )
-                    .group_by(QueueTicket.category_id)
-                ).all()
-            )
+            no_show_rate = self._no_show_rate(session, day)
+            waiting = collections.Counter(t.category_id for t in everyone)
             categories = []
             for category in self._categories.values():
                 if not category.active:
@@ -451,7 +443,7 @@ class HallQueue:
                 # A ticket taken now queues behind everyone of its priority or higher.
                 own_priority = PRIORITY["vip"] if category.is_priority else 0
                 before = [t for t in everyone if t.priority >= own_priority]
-                estimate, _linear = self._estimates(session, day, category.id, before)
+                estimate, _linear = self._estimates(category.id, before, desks, no_show_rate)
                 categories.append(
                     CategoryOverview(
                         category.code,
@@ -719,19 +711,19 @@ class HallQueue:
         return (no_shows + 0.08 * 20) / (total + 20)
 
     def _estimates(
-        self, session: Session, day: date, category_id: uuid.UUID, ahead: list[QueueTicket]
+        self,
+        category_id: uuid.UUID,
+        ahead: list[QueueTicket],
+        desks: list[Desk],
+        no_show_rate: float,
     ) -> tuple[float | None, float | None]:
         """(ours, the linear rule) for a ticket of ``category_id`` with ``ahead`` before it."""
-        now = self._clock()
-        desks = self._desks(session, day, now)
         means: dict[object, float] = {
             cid: learner.mean_s for cid, learner in self._learners.items()
         }
         line = [Waiter(t.category_id, t.target_counter_id) for t in ahead] + [Waiter(category_id)]
         ours = self._calibrations[category_id].apply(
-            replay_wait(
-                line, len(ahead), desks, means, no_show_rate=self._no_show_rate(session, day)
-            )
+            replay_wait(line, len(ahead), desks, means, no_show_rate=no_show_rate)
         )
         same = sum(1 for t in ahead if t.category_id == category_id)
         counters = sum(1 for desk in desks if category_id in desk.serves)
@@ -747,7 +739,10 @@ class HallQueue:
             # What the ticket prints: people of the same service called before this one.
             ahead = sum(1 for t in before if t.category_id == ticket.category_id)
             estimate, linear = self._estimates(
-                session, ticket.service_day, ticket.category_id, before
+                ticket.category_id,
+                before,
+                self._desks(session, ticket.service_day, self._clock()),
+                self._no_show_rate(session, ticket.service_day),
             )
         counter = self._counter_by_id.get(ticket.counter_id) if ticket.counter_id else None
         return TicketView(

@@ -111,19 +111,19 @@ def print_test(url: str) -> None:
         _fail(UNREACHABLE, str(err))
         return
     try:
-        status = printer.status()
-        click.echo(
-            f"status: {printer.health.state.value} ({printer.health.reason})"
-            if status or printer.health.reason
-            else "status: unknown"
-        )
+        printer.status()
+        click.echo(f"status: {printer.health.state.value} ({printer.health.reason})")
         printer.print_receipt(test_page(datetime.now()))
         click.echo(f"test page sent to {url}")
     except PrintFailed as err:
         _fail(
-            FAULT if "went away" not in err.reason and "cannot" not in err.reason else UNREACHABLE,
+            UNREACHABLE if err.unreachable else FAULT,
             f"test page not printed: {err.reason} — {err.message_en}",
         )
+    except DeviceConnectionError as err:
+        _fail(UNREACHABLE, f"printer not reachable: {err}")
+    except DeviceError as err:
+        _fail(FAULT, f"printer answered nonsense to a status query: {err}")
     finally:
         printer.close()
 

@@ -33,9 +33,20 @@ log = logging.getLogger(__name__)
 class PrintFailed(DeviceError):
     """The receipt was not printed; it is kept as ``job_id`` for a retry."""
 
-    def __init__(self, job_id: str, reason: str, message_zh: str, message_en: str) -> None:
+    def __init__(
+        self,
+        job_id: str,
+        reason: str,
+        message_zh: str,
+        message_en: str,
+        *,
+        unreachable: bool = False,
+    ) -> None:
         super().__init__(f"print job {job_id} not printed: {reason}")
         self.job_id = job_id
+        # True when the printer could not be reached at all (unplugged, wrong address),
+        # False when it answered with a fault (paper out, cover open).
+        self.unreachable = unreachable
         self.reason = reason
         self.message_zh = message_zh
         self.message_en = message_en
@@ -95,24 +106,34 @@ class ReceiptPrinter:
             return list(self._pending.values())
 
     def status(self) -> PrinterStatus | None:
-        """Ask the printer (DLE EOT 1, 2, 4). None when it cannot or does not answer."""
+        """Ask the printer (DLE EOT 1, 2, 4). None when it cannot or does not answer.
+
+        Raises ``DeviceConnectionError`` when it cannot be reached and ``ProtocolError`` for a
+        garbled answer; either way the health says so first.
+        """
         if not self._connection.can_read:
             self._tracker.set(
                 HealthState.DEGRADED, "printer cannot report status (write-only connection)"
             )
             return None
         answers = []
-        discard = getattr(self._connection, "discard_input", None)
-        if discard:
-            discard()
-        for n in (PRINTER_STATUS, OFFLINE_CAUSE, PAPER_SENSOR):
-            self._connection.write(query(n))
-            answer = self._connection.read(1, timeout_s=self._status_timeout_s)
-            if not answer:
-                self._tracker.set(HealthState.DEGRADED, "printer does not answer status queries")
-                return None
-            answers.append(answer[0])
-        status = parse_status(*answers)
+        try:
+            discard = getattr(self._connection, "discard_input", None)
+            if discard:
+                discard()
+            for n in (PRINTER_STATUS, OFFLINE_CAUSE, PAPER_SENSOR):
+                self._connection.write(query(n))
+                answer = self._connection.read(1, timeout_s=self._status_timeout_s)
+                if not answer:
+                    self._tracker.set(
+                        HealthState.DEGRADED, "printer does not answer status queries"
+                    )
+                    return None
+                answers.append(answer[0])
+            status = parse_status(*answers)
+        except DeviceError as err:
+            self._tracker.set(HealthState.FAULT, str(err))
+            raise
         self._tracker.set(*status.health)
         return status
 
@@ -153,10 +174,15 @@ class ReceiptPrinter:
         except PrintFailed as err:
             log.warning("print job %s (%s) kept for retry: %s", job.job_id, job.kind, err.reason)
             raise
-        except (DeviceConnectionError, DeviceError) as err:
+        except DeviceError as err:
             self._tracker.set(HealthState.FAULT, str(err))
             log.warning("print job %s (%s) kept for retry: %s", job.job_id, job.kind, err)
-            raise PrintFailed(job.job_id, str(err), *_DEFAULT_MESSAGE) from err
+            raise PrintFailed(
+                job.job_id,
+                str(err),
+                *_DEFAULT_MESSAGE,
+                unreachable=isinstance(err, DeviceConnectionError),
+            ) from err
         self._forget(job)
         log.info("printed %s job %s", job.kind, job.job_id)
 

@@ -116,3 +116,10 @@ def test_simulate_prints_the_port_and_stops(tmp_path: Path) -> None:
     result = run("simulate", "printer", "--out", str(tmp_path), "--seconds", "0.5")
     assert result.returncode == 0
     assert f"printer on {tmp_path}/ttyPRINTER" in result.stdout
+
+
+def test_print_test_on_an_unreachable_printer_is_one_clear_line(tmp_path: Path) -> None:
+    result = run("print-test", "--printer", "tcp://127.0.0.1:1")
+    assert result.returncode == 3, result.stderr
+    assert "Traceback" not in result.stderr
+    assert "cannot reach printer at network 127.0.0.1:1" in result.stderr

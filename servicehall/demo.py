@@ -95,7 +95,9 @@ def run_demo(
         click.echo(f"kiosk token (POST {hall_url}/api/v1/tickets): {tokens['kiosk']}")
         if hall.hall.board_simulator:
             click.echo(f"LED board (simulated, Alpha protocol) on {hall.hall.board_simulator.path}")
-        day = DemoDay(hall.hall, clock, data_dir, ("西城营业厅", "Xicheng Service Hall"))
+        day = DemoDay(
+            hall.hall, hall.engine, clock, data_dir, ("西城营业厅", "Xicheng Service Hall")
+        )
         day.start()
         click.echo(
             f"a hall day runs at {clock.speed:.0f}x: board snapshots, receipts and the report go to {data_dir}"

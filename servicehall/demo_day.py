@@ -11,6 +11,8 @@ import threading
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from sqlalchemy import Engine
+
 from devices.cardreader.simulator import VISA
 from devices.ledboard.simulator import render_png
 from devices.printer.connection import open_connection
@@ -31,9 +33,15 @@ RECEIPTS = 3
 
 class DemoDay:
     def __init__(
-        self, parts: HallParts, clock: SimClock, out_dir: Path, hall_names: tuple[str, str]
+        self,
+        parts: HallParts,
+        engine: Engine,
+        clock: SimClock,
+        out_dir: Path,
+        hall_names: tuple[str, str],
     ) -> None:
         self._parts = parts
+        self._engine = engine
         self._clock = clock
         self._out = out_dir
         self._hall_zh, self._hall_en = hall_names
@@ -71,7 +79,7 @@ class DemoDay:
         except Exception:
             log.exception("the demo day stopped")
         finally:
-            report = day_report(self._parts.queue._engine, queue.site_code, day)
+            report = day_report(self._engine, queue.site_code, day)
             (self._out / "report").mkdir(exist_ok=True)
             write_html(report, self._out / "report" / f"hall-report-{queue.site_code}-{day}.html")
             self.finished.set()

@@ -25,7 +25,7 @@ from hall_display.driver import BoardDriver, DisplayLoop
 from hall_display.state import hall_state
 from servicedb import migrate
 from servicedb.engine import make_engine
-from servicehall.seed import seed_city
+from servicehall.demo.seed import seed_city
 
 CALL_PHRASES = ("请", "号到", "号窗口")
 

@@ -20,8 +20,8 @@ from zoneinfo import ZoneInfo
 from domain.queueing.engine import HallQueue
 from servicedb import migrate
 from servicedb.engine import make_engine
-from servicehall.hallday import SimClock, simulate_day
-from servicehall.seed import seed_city
+from servicehall.demo.hallday import SimClock, simulate_day
+from servicehall.demo.seed import seed_city
 
 
 def main() -> None:

@@ -22,7 +22,7 @@ from servicedb import migrate
 from servicedb.engine import make_engine
 from servicedb.ids import DeterministicIds
 from servicedb.models import Premises, Site, SiteKind
-from servicehall.seed.bulk import BulkWriter
+from servicehall.demo.seed.bulk import BulkWriter
 
 COLUMNS = (
     "id",

@@ -16,7 +16,7 @@ from sqlalchemy import Engine, create_engine, text
 
 from servicedb import migrate
 from servicedb.engine import make_engine
-from servicehall.embedded_broker import EmbeddedBroker
+from servicehall.platform.embedded_broker import EmbeddedBroker
 
 PG_ADMIN_URL = os.environ.get(
     "SERVICEHALL_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"

@@ -9,9 +9,10 @@ transaction takes the database lock at ``BEGIN IMMEDIATE``.
 from __future__ import annotations
 
 import collections
+import contextlib
 import json
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -20,6 +21,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine, and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
+from domain import events as ev
 from domain.queueing.errors import (
     NothingAtCounter,
     UnknownCategory,
@@ -35,6 +37,7 @@ from domain.queueing.estimate import (
     linear_rule,
     replay_wait,
 )
+from domain.uow import UnitOfWork, UnitsOfWork
 from servicedb.engine import make_session_factory
 from servicedb.models import (
     Counter,
@@ -99,10 +102,16 @@ class HallOverview:
 
 class HallQueue:
     def __init__(
-        self, engine: Engine, site_code: str, *, clock: Clock = utcnow, max_recalls: int = 3
+        self,
+        engine: Engine,
+        site_code: str,
+        *,
+        clock: Clock = utcnow,
+        max_recalls: int = 3,
+        units: UnitsOfWork | None = None,
     ) -> None:
         self._engine = engine
-        self._sessions = make_session_factory(engine, serialised_writes=True)
+        self.units = units or UnitsOfWork(engine)
         self._reads = make_session_factory(engine)
         self._clock = clock
         self.max_recalls = max_recalls
@@ -136,6 +145,16 @@ class HallQueue:
         self._postgres = engine.dialect.name == "postgresql"
         self._learn_from_today()
 
+    @contextlib.contextmanager
+    def _work(self, uow: UnitOfWork | None) -> Iterator[UnitOfWork]:
+        """The caller's unit of work (it commits), or a new one committed here."""
+        if uow is not None:
+            yield uow
+            return
+        with self.units() as work:
+            yield work
+            work.commit()
+
     # --- what the hall knows ------------------------------------------------------------
     def service_day(self, moment: datetime | None = None) -> date:
         """The hall's local calendar day: numbers restart at the hall's midnight."""
@@ -164,13 +183,15 @@ class HallQueue:
         *,
         priority_reason: str | None = None,
         account_id: uuid.UUID | None = None,
+        uow: UnitOfWork | None = None,
     ) -> TicketView:
         category = self._category(category_code)
         if priority_reason is not None and priority_reason not in PRIORITY:
             raise WrongState(f"unknown priority reason {priority_reason!r}")
         now = self._clock()
         day = self.service_day(now)
-        with self._sessions.begin() as session:
+        with self._work(uow) as work:
+            session = work.session
             priority = max(
                 PRIORITY.get(priority_reason or "", 0),
                 PRIORITY["vip"] if category.is_priority else 0,
@@ -189,6 +210,9 @@ class HallQueue:
             view = self._view(session, ticket)
             if view.estimate_s is not None:
                 ticket.estimate_s = round(view.estimate_s)
+            work.record(
+                ev.TicketTaken(now, ticket.id, ticket.number, category.code, priority_reason)
+            )
             return view
 
     def ticket(self, ticket_id: uuid.UUID) -> TicketView:
@@ -198,12 +222,13 @@ class HallQueue:
                 raise UnknownTicket(f"no ticket {ticket_id}")
             return self._view(session, ticket)
 
-    def rate(self, ticket_id: uuid.UUID, score: int) -> None:
+    def rate(self, ticket_id: uuid.UUID, score: int, *, uow: UnitOfWork | None = None) -> None:
         """满意度: 1–5 once, after the visit."""
         if not 1 <= score <= 5:
             raise WrongState("a rating is 1 to 5")
         now = self._clock()
-        with self._sessions.begin() as session:
+        with self._work(uow) as work:
+            session = work.session
             ticket = session.get(QueueTicket, ticket_id)
             if ticket is None:
                 raise UnknownTicket(f"no ticket {ticket_id}")
@@ -211,13 +236,22 @@ class HallQueue:
                 raise WrongState("only a finished visit is rated, once")
             ticket.rating = score
             self._event(session, ticket, ticket.counter_id, "rated", now, {"score": score})
+            work.record(ev.TicketRated(now, ticket.id, ticket.number, score))
 
     # --- staff --------------------------------------------------------------------------
-    def sign_in(self, counter_number: int, staff: str, category_codes: Sequence[str]) -> None:
+    def sign_in(
+        self,
+        counter_number: int,
+        staff: str,
+        category_codes: Sequence[str],
+        *,
+        uow: UnitOfWork | None = None,
+    ) -> None:
         counter = self._counter(counter_number)
         ids = [str(self._category(code).id) for code in category_codes]
         now = self._clock()
-        with self._sessions.begin() as session:
+        with self._work(uow) as work:
+            session = work.session
             self._close_sessions(session, counter.id, now)
             session.add(
                 CounterSession(
@@ -238,23 +272,27 @@ class HallQueue:
                 {"categories": list(category_codes)},
                 staff,
             )
+            work.record(ev.CounterSignedIn(now, counter_number, staff, tuple(category_codes)))
 
-    def sign_out(self, counter_number: int) -> None:
+    def sign_out(self, counter_number: int, *, uow: UnitOfWork | None = None) -> None:
         counter = self._counter(counter_number)
         now = self._clock()
-        with self._sessions.begin() as session:
-            self._close_sessions(session, counter.id, now)
+        with self._work(uow) as work:
+            session = work.session
+            staff = self._close_sessions(session, counter.id, now)
             self._event(session, None, counter.id, "signed_out", now, {})
+            work.record(ev.CounterSignedOut(now, counter_number, staff))
 
-    def call_next(self, counter_number: int) -> TicketView | None:
+    def call_next(self, counter_number: int, *, uow: UnitOfWork | None = None) -> TicketView | None:
         """Finish what is at the counter, then call the next: priority first, then the longest wait."""
         counter = self._counter(counter_number)
         now = self._clock()
-        with self._sessions.begin() as session:
+        with self._work(uow) as work:
+            session = work.session
             served = self._served(session, counter.id)
             if served is None:
                 raise WrongState(f"counter {counter_number} is signed out")
-            self._finish_current(session, counter, now, outcome="served")
+            self._finish_current(work, counter, now, outcome="served")
             query = (
                 select(QueueTicket)
                 .where(
@@ -294,51 +332,52 @@ class HallQueue:
             ticket.target_counter_id = None
             ticket.at_front = False
             self._event(session, ticket, counter.id, "called", now, {"counter": counter.number})
+            work.record(ev.TicketCalled(now, ticket.id, ticket.number, counter_number))
             return self._view(session, ticket)
 
-    def recall(self, counter_number: int) -> TicketView | None:
+    def recall(self, counter_number: int, *, uow: UnitOfWork | None = None) -> TicketView | None:
         """Call the same number again; after ``max_recalls`` it becomes a no-show (returns None)."""
         counter = self._counter(counter_number)
         now = self._clock()
-        with self._sessions.begin() as session:
+        with self._work(uow) as work:
+            session = work.session
             ticket = self._current(session, counter.id, TicketStatus.CALLED)
             if ticket.recalls >= self.max_recalls:
-                ticket.status = TicketStatus.NO_SHOW
-                ticket.finished_at = now
-                ticket.outcome = "no_show"
-                self._event(
-                    session, ticket, counter.id, "no_show", now, {"recalls": ticket.recalls}
-                )
+                self._mark_no_show(work, ticket, counter_number, now)
                 return None
             ticket.recalls += 1
             self._event(session, ticket, counter.id, "recalled", now, {"recalls": ticket.recalls})
+            work.record(
+                ev.TicketRecalled(now, ticket.id, ticket.number, counter_number, ticket.recalls)
+            )
             return self._view(session, ticket)
 
-    def no_show(self, counter_number: int) -> None:
+    def no_show(self, counter_number: int, *, uow: UnitOfWork | None = None) -> None:
         counter = self._counter(counter_number)
         now = self._clock()
-        with self._sessions.begin() as session:
-            ticket = self._current(session, counter.id, TicketStatus.CALLED)
-            ticket.status = TicketStatus.NO_SHOW
-            ticket.finished_at = now
-            ticket.outcome = "no_show"
-            self._event(session, ticket, counter.id, "no_show", now, {"recalls": ticket.recalls})
+        with self._work(uow) as work:
+            ticket = self._current(work.session, counter.id, TicketStatus.CALLED)
+            self._mark_no_show(work, ticket, counter_number, now)
 
-    def start(self, counter_number: int) -> TicketView:
+    def start(self, counter_number: int, *, uow: UnitOfWork | None = None) -> TicketView:
         counter = self._counter(counter_number)
         now = self._clock()
-        with self._sessions.begin() as session:
+        with self._work(uow) as work:
+            session = work.session
             ticket = self._current(session, counter.id, TicketStatus.CALLED)
             ticket.status = TicketStatus.SERVING
             ticket.started_at = now
             self._event(session, ticket, counter.id, "started", now, {})
+            work.record(ev.ServiceStarted(now, ticket.id, ticket.number, counter_number))
             return self._view(session, ticket)
 
-    def finish(self, counter_number: int, outcome: str = "served") -> None:
+    def finish(
+        self, counter_number: int, outcome: str = "served", *, uow: UnitOfWork | None = None
+    ) -> None:
         counter = self._counter(counter_number)
         now = self._clock()
-        with self._sessions.begin() as session:
-            if not self._finish_current(session, counter, now, outcome=outcome):
+        with self._work(uow) as work:
+            if not self._finish_current(work, counter, now, outcome=outcome):
                 raise NothingAtCounter(f"nothing is being served at counter {counter_number}")
 
     def transfer(
@@ -348,13 +387,15 @@ class HallQueue:
         to_category: str | None = None,
         to_counter: int | None = None,
         front: bool = False,
+        uow: UnitOfWork | None = None,
     ) -> TicketView:
         """Send the current ticket to another category or counter, to the front or the back."""
         if (to_category is None) == (to_counter is None):
             raise WrongState("transfer to a category or to a counter")
         counter = self._counter(counter_number)
         now = self._clock()
-        with self._sessions.begin() as session:
+        with self._work(uow) as work:
+            session = work.session
             ticket = self._current(session, counter.id, *ACTIVE)
             detail: dict[str, object] = {"front": front}
             if to_category is not None:
@@ -371,23 +412,33 @@ class HallQueue:
             if not front:
                 ticket.queued_since = now
             self._event(session, ticket, counter.id, "transferred", now, detail)
+            work.record(
+                ev.TicketTransferred(
+                    now, ticket.id, ticket.number, counter_number, to_category, to_counter, front
+                )
+            )
             return self._view(session, ticket)
 
-    def park(self, counter_number: int) -> TicketView:
+    def park(self, counter_number: int, *, uow: UnitOfWork | None = None) -> TicketView:
         """Hold the current customer (fetching a document, say) and serve others meanwhile."""
         counter = self._counter(counter_number)
         now = self._clock()
-        with self._sessions.begin() as session:
+        with self._work(uow) as work:
+            session = work.session
             ticket = self._current(session, counter.id, *ACTIVE)
             ticket.status = TicketStatus.PARKED
             self._event(session, ticket, counter.id, "parked", now, {})
+            work.record(ev.TicketParked(now, ticket.id, ticket.number, counter_number))
             return self._view(session, ticket)
 
-    def return_parked(self, counter_number: int, number: str) -> TicketView:
+    def return_parked(
+        self, counter_number: int, number: str, *, uow: UnitOfWork | None = None
+    ) -> TicketView:
         """A parked customer is back: first in line for the counter that parked them."""
         counter = self._counter(counter_number)
         now = self._clock()
-        with self._sessions.begin() as session:
+        with self._work(uow) as work:
+            session = work.session
             ticket = session.scalar(
                 select(QueueTicket).where(
                     QueueTicket.origin_site_id == self.site_id,
@@ -403,15 +454,19 @@ class HallQueue:
             ticket.counter_id = None
             ticket.at_front = True
             self._event(session, ticket, counter.id, "returned", now, {})
+            work.record(ev.TicketReturned(now, ticket.id, ticket.number, counter_number))
             return self._view(session, ticket)
 
-    def walk_in(self, counter_number: int, category_code: str) -> TicketView:
+    def walk_in(
+        self, counter_number: int, category_code: str, *, uow: UnitOfWork | None = None
+    ) -> TicketView:
         """Serve someone at once without a ticket; they still get a number for the record."""
         counter = self._counter(counter_number)
         category = self._category(category_code)
         now = self._clock()
-        with self._sessions.begin() as session:
-            self._finish_current(session, counter, now, outcome="served")
+        with self._work(uow) as work:
+            session = work.session
+            self._finish_current(work, counter, now, outcome="served")
             ticket = self._new_ticket(
                 session,
                 category,
@@ -424,6 +479,9 @@ class HallQueue:
                 started_at=now,
             )
             self._event(session, ticket, counter.id, "walk_in", now, {})
+            work.record(
+                ev.WalkInServed(now, ticket.id, ticket.number, counter_number, category.code)
+            )
             return self._view(session, ticket)
 
     # --- the hall as a whole -------------------------------------------------------------
@@ -580,13 +638,28 @@ class HallQueue:
             )
         )
 
-    def _close_sessions(self, session: Session, counter_id: uuid.UUID, now: datetime) -> None:
+    def _close_sessions(self, session: Session, counter_id: uuid.UUID, now: datetime) -> str | None:
+        """Close the counter's open sessions; the staff who was signed in, if anyone."""
+        staff = None
         for open_session in session.scalars(
             select(CounterSession).where(
                 CounterSession.counter_id == counter_id, CounterSession.closed_at.is_(None)
             )
         ):
             open_session.closed_at = now
+            staff = open_session.staff
+        return staff
+
+    def _mark_no_show(
+        self, work: UnitOfWork, ticket: QueueTicket, counter_number: int, now: datetime
+    ) -> None:
+        ticket.status = TicketStatus.NO_SHOW
+        ticket.finished_at = now
+        ticket.outcome = "no_show"
+        self._event(
+            work.session, ticket, ticket.counter_id, "no_show", now, {"recalls": ticket.recalls}
+        )
+        work.record(ev.TicketNoShow(now, ticket.id, ticket.number, counter_number))
 
     def _served(self, session: Session, counter_id: uuid.UUID) -> set[uuid.UUID] | None:
         """Categories the counter serves now; None when staff signed out."""
@@ -622,8 +695,9 @@ class HallQueue:
         return ticket
 
     def _finish_current(
-        self, session: Session, counter: Counter, now: datetime, *, outcome: str
+        self, work: UnitOfWork, counter: Counter, now: datetime, *, outcome: str
     ) -> bool:
+        session = work.session
         tickets = session.scalars(
             select(QueueTicket).where(
                 QueueTicket.origin_site_id == self.site_id,
@@ -643,6 +717,11 @@ class HallQueue:
                 ticket.status, ticket.outcome = TicketStatus.DONE, outcome
             ticket.finished_at = now
             self._event(session, ticket, counter.id, "finished", now, {"outcome": ticket.outcome})
+            work.record(
+                ev.TicketFinished(
+                    now, ticket.id, ticket.number, counter.number, ticket.outcome or ""
+                )
+            )
         return bool(tickets)
 
     def _desks(self, session: Session, day: date, now: datetime) -> list[Desk]:

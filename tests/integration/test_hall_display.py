@@ -17,7 +17,7 @@ from hall_display.content import board_content
 from hall_display.driver import BoardDriver, DisplayLoop
 from hall_display.state import hall_state
 from servicedb.models import Outage, OutageStatus
-from servicehall.seed import seed_city
+from servicehall.demo.seed import seed_city
 
 pytestmark = pytest.mark.integration
 AS_OF = datetime(2026, 11, 22).date()

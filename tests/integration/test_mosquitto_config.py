@@ -14,7 +14,7 @@ import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
-from servicehall.embedded_broker import free_port
+from servicehall.platform.embedded_broker import free_port
 from tests.conftest import service_missing
 
 pytestmark = pytest.mark.integration

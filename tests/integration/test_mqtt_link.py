@@ -14,8 +14,8 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from servicehall.config import MqttConfig
 from servicehall.errors import ServiceUnreachable
-from servicehall.health import HealthBoard
-from servicehall.mqtt_link import MqttLink, presence_topic
+from servicehall.platform.health import HealthBoard
+from servicehall.platform.mqtt_link import MqttLink, presence_topic
 
 pytestmark = pytest.mark.integration
 
@@ -81,8 +81,8 @@ def test_last_will_reports_a_vanished_process(broker: tuple[str, int]) -> None:
     script = (
         "import time\n"
         "from servicehall.config import MqttConfig\n"
-        "from servicehall.health import HealthBoard\n"
-        "from servicehall.mqtt_link import MqttLink\n"
+        "from servicehall.platform.health import HealthBoard\n"
+        "from servicehall.platform.mqtt_link import MqttLink\n"
         f"link = MqttLink(MqttConfig(host={broker[0]!r}, port={broker[1]}, keepalive_s=5), "
         f"client_id='will-{site}', site={site!r}, health=HealthBoard({site!r}, 'central'))\n"
         "link.start()\nprint('up', flush=True)\ntime.sleep(60)\n"

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from domain.queueing.engine import HallQueue
 from domain.queueing.errors import NothingAtCounter, UnknownCategory, WrongState
 from servicedb.models import QueueEvent, QueueTicket
-from servicehall.seed import seed_city
+from servicehall.demo.seed import seed_city
 
 pytestmark = pytest.mark.integration
 HALL = "hall-xicheng"  # counters: 1,2 payment+enquiry; 3 payment+new_connection; 4 repairs; 5 repairs+enquiry; 6 vip+payment

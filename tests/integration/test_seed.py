@@ -21,7 +21,7 @@ from servicedb.models import (
     TariffTier,
     Zone,
 )
-from servicehall.seed import AlreadySeeded, seed_city
+from servicehall.demo.seed import AlreadySeeded, seed_city
 
 pytestmark = pytest.mark.integration
 

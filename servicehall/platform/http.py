@@ -9,8 +9,8 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import Engine
 
 from servicehall import __version__
-from servicehall.database import probe_database
-from servicehall.health import HealthBoard
+from servicehall.platform.database import probe_database
+from servicehall.platform.health import HealthBoard
 
 
 def make_app(title: str, engine: Engine, health: HealthBoard) -> FastAPI:

@@ -1,4 +1,4 @@
-"""The hall process: the queue and its API, the board and screen, the link to central."""
+"""The hall process's HTTP face: the hall API, the screen and counter pages, /health."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from importlib import resources
 
 import httpx
@@ -14,53 +13,43 @@ from fastapi import FastAPI
 from fastapi.responses import HTMLResponse
 from sqlalchemy import Engine
 
-from devices.ledboard.simulator import AlphaSignSimulator
-from domain.queueing.engine import HallQueue
-from hall_display.driver import DisplayLoop
-from servicehall.apps.common import make_app
-from servicehall.device_tokens import TokenCheck
-from servicehall.hall_api import hall_router, install_error_handler
-from servicehall.health import HealthBoard
-from servicehall.live import Broadcaster
+from servicehall.hall.api import hall_api
+from servicehall.hall.api.errors import install_error_handlers
+from servicehall.hall.parts import HallParts
+from servicehall.platform.health import HealthBoard
+from servicehall.platform.http import make_app
 
 log = logging.getLogger(__name__)
 
 CENTRAL_PROBE_INTERVAL_S = 10.0
 
-
-@dataclass
-class HallParts:
-    queue: HallQueue
-    tokens: TokenCheck
-    live: Broadcaster
-    display: DisplayLoop | None = None
-    board_simulator: AlphaSignSimulator | None = None
+__all__ = ["HallParts", "create_hall_app"]
 
 
 def _page(name: str) -> str:
-    return resources.files("servicehall.web").joinpath(name).read_text(encoding="utf-8")
+    return resources.files("servicehall.hall.web").joinpath(name).read_text(encoding="utf-8")
 
 
 def create_hall_app(
     engine: Engine, health: HealthBoard, central_url: str, parts: HallParts
 ) -> FastAPI:
     app = make_app("servicehall hall", engine, health)
-    install_error_handler(app)
-    poke = parts.display.poke if parts.display else (lambda: None)
-    app.include_router(hall_router(parts.queue, parts.tokens, parts.live, on_change=poke))
+    app.state.parts = parts
+    install_error_handlers(app)
+    app.include_router(hall_api())
     health.set("central", "connecting", central_url)
 
-    @app.get("/screen", response_class=HTMLResponse)
+    @app.get("/screen", response_class=HTMLResponse, include_in_schema=False)
     def screen() -> str:
         return _page("screen.html")
 
-    @app.get("/counter", response_class=HTMLResponse)
+    @app.get("/counter", response_class=HTMLResponse, include_in_schema=False)
     def counter() -> str:
         return _page("counter.html")
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        parts.live.bind(asyncio.get_running_loop())
+        parts.live.broadcaster.bind(asyncio.get_running_loop())
         if parts.display:
             parts.display.start()
         task = asyncio.create_task(_watch_central(central_url, health))
@@ -70,6 +59,7 @@ def create_hall_app(
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+            parts.live.broadcaster.bind(None)
             if parts.display:
                 parts.display.stop()
 

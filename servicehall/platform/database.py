@@ -10,7 +10,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from servicedb import migrate
 from servicedb.engine import make_engine, redact_url
 from servicehall.errors import ServiceUnreachable, UserFacingError
-from servicehall.health import HealthBoard
+from servicehall.platform.health import HealthBoard
 
 log = logging.getLogger(__name__)
 

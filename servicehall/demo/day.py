@@ -21,9 +21,9 @@ from devices.printer.receipts import PaymentInfo, TicketInfo, payment_receipt, q
 from devices.printer.simulator import PrinterSimulator
 from domain.queueing.engine import TicketView
 from domain.queueing.kpis import day_report
-from servicehall.apps.hall import HallParts
-from servicehall.hallday import SimClock, simulate_day
-from servicehall.report import write_html
+from servicehall.demo.hallday import SimClock, simulate_day
+from servicehall.hall.parts import HallParts
+from servicehall.reports.hall_day import write_html
 
 log = logging.getLogger(__name__)
 

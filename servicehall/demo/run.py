@@ -13,14 +13,14 @@ import click
 from sqlalchemy import Engine
 
 from servicedb.models import DeviceKind
+from servicehall.bootstrap import build_central, build_hall, closing_all
 from servicehall.config import Settings
-from servicehall.demo_day import DemoDay, demo_clock
-from servicehall.device_tokens import issue_token
-from servicehall.embedded_broker import free_port
+from servicehall.demo.day import DemoDay, demo_clock
+from servicehall.demo.seeding import run_seed
 from servicehall.errors import UserFacingError
-from servicehall.processes import closing_all, open_central, open_hall
-from servicehall.runner import serve
-from servicehall.seeding import run_seed
+from servicehall.hall.tokens import issue_token
+from servicehall.platform.embedded_broker import free_port
+from servicehall.platform.runner import serve
 
 log = logging.getLogger(__name__)
 
@@ -76,12 +76,12 @@ def run_demo(
         }
     )
     clock = demo_clock(ZoneInfo("Asia/Shanghai"), minutes)
-    with closing_all([open_central(settings)]) as processes:
-        hall = open_hall(settings, DEMO_HALL, voice_dir=data_dir / "voice", clock=clock)
-        processes.append(hall)
-        assert hall.hall is not None  # noqa: S101 - open_hall always builds the hall's parts
+    central = build_central(settings)
+    with closing_all([central]) as sites:
+        hall = build_hall(settings, DEMO_HALL, voice_dir=data_dir / "voice", clock=clock)
+        sites.append(hall)
         tokens = _demo_tokens(hall.engine)
-        broker = processes[0].broker
+        broker = central.broker
         assert broker is not None  # noqa: S101 - mode "embedded" was set just above
         click.echo(f"MQTT broker (embedded) listening on mqtt://{broker.host}:{broker.port}")
         click.echo(f"databases and output in {data_dir}")
@@ -93,10 +93,12 @@ def run_demo(
         click.echo(f"hall screen:      {hall_url}/screen")
         click.echo(f"counter terminal: {hall_url}/counter?token={tokens['counter']}&counter=1")
         click.echo(f"kiosk token (POST {hall_url}/api/v1/tickets): {tokens['kiosk']}")
-        if hall.hall.board_simulator:
-            click.echo(f"LED board (simulated, Alpha protocol) on {hall.hall.board_simulator.path}")
+        if hall.parts.board_simulator:
+            click.echo(
+                f"LED board (simulated, Alpha protocol) on {hall.parts.board_simulator.path}"
+            )
         day = DemoDay(
-            hall.hall, hall.engine, clock, data_dir, ("西城营业厅", "Xicheng Service Hall")
+            hall.parts, hall.engine, clock, data_dir, ("西城营业厅", "Xicheng Service Hall")
         )
         day.start()
         click.echo(
@@ -105,10 +107,10 @@ def run_demo(
         stop_hint = f"stops by itself after {minutes:g} minute(s)" if minutes else "Ctrl-C stops it"
         click.echo(f"servicehall demo is up; {stop_hint}")
         try:
-            serve([p.endpoint for p in processes], minutes=minutes)
+            serve([s.endpoint for s in sites], minutes=minutes)
         finally:
             day.stop()
-        final = {p.endpoint.name: p.health.snapshot() for p in processes}
+        final = {s.endpoint.name: s.health.snapshot() for s in sites}
         (data_dir / "health.json").write_text(
             json.dumps(final, indent=2, ensure_ascii=False), encoding="utf-8"
         )

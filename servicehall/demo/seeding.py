@@ -11,8 +11,8 @@ import click
 from servicedb.engine import redact_url
 from servicedb.money import Money
 from servicehall.config import Settings
-from servicehall.database import close_database, open_database
-from servicehall.seed import SeedReport, seed_city
+from servicehall.demo.seed import SeedReport, seed_city
+from servicehall.platform.database import close_database, open_database
 
 
 def run_seed(

@@ -18,7 +18,7 @@ from paho.mqtt.reasoncodes import ReasonCode
 from servicedb.types import utcnow
 from servicehall.config import MqttConfig
 from servicehall.errors import ServiceUnreachable
-from servicehall.health import HealthBoard
+from servicehall.platform.health import HealthBoard
 
 log = logging.getLogger(__name__)
 

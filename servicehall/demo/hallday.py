@@ -119,7 +119,7 @@ def simulate_day(
     on_call: Callable[[TicketView], None] | None = None,
 ) -> DayResult:
     """Run one hall day through ``queue``. ``scale`` multiplies the arrival rates."""
-    rng = random.Random(seed)  # noqa: S311 - simulation, not secrets
+    rng = random.Random(seed)
     tz = ZoneInfo(queue.timezone.key)
 
     def at(hour: float) -> datetime:

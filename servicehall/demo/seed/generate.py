@@ -47,9 +47,9 @@ from servicedb.models import (
 from servicedb.models.billing import TierPeriod
 from servicedb.models.customers import ServiceKind
 from servicedb.models.dispatch import WorkOrderCategory
+from servicehall.demo.seed import city
+from servicehall.demo.seed.bulk import BulkWriter
 from servicehall.errors import UserFacingError
-from servicehall.seed import city
-from servicehall.seed.bulk import BulkWriter
 
 LOCAL = ZoneInfo("Asia/Shanghai")
 CHUNK = 5_000

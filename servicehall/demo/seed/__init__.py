@@ -1,5 +1,5 @@
 """The demo city: ``servicehall seed``."""
 
-from servicehall.seed.generate import AlreadySeeded, SeedReport, seed_city
+from servicehall.demo.seed.generate import AlreadySeeded, SeedReport, seed_city
 
 __all__ = ["AlreadySeeded", "SeedReport", "seed_city"]

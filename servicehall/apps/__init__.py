@@ -1,1 +1,0 @@
-"""The HTTP faces of the processes: central and hall."""

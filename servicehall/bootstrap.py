@@ -1,0 +1,191 @@
+"""The composition root: build a central or a hall site from settings, with real or simulated parts.
+
+``build_central`` and ``build_hall`` are what the CLI, the demo and the tests call; each
+returns a site whose parts are all made (nothing is filled in later) and which closes them
+in reverse order of opening.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Protocol
+
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+
+from devices.ledboard.simulator import AlphaSignSimulator
+from domain.bus import EventBus
+from domain.queueing.engine import HallQueue
+from domain.uow import UnitsOfWork
+from hall_display.driver import DisplayLoop
+from servicedb.engine import redact_url
+from servicedb.models import Site, SiteKind
+from servicedb.types import utcnow
+from servicehall.central.app import create_central_app
+from servicehall.config import Settings
+from servicehall.errors import UserFacingError
+from servicehall.hall.app import create_hall_app
+from servicehall.hall.display import display_loop, open_board
+from servicehall.hall.live import LiveFeed
+from servicehall.hall.parts import HallParts
+from servicehall.hall.tokens import TokenCheck
+from servicehall.platform.database import close_database, open_database, probe_database
+from servicehall.platform.embedded_broker import EmbeddedBroker
+from servicehall.platform.health import HealthBoard
+from servicehall.platform.mqtt_link import MqttLink
+from servicehall.platform.runner import Endpoint
+
+log = logging.getLogger(__name__)
+
+
+class UnknownSite(UserFacingError):
+    pass
+
+
+class RunningSite(Protocol):
+    endpoint: Endpoint
+    engine: Engine
+    health: HealthBoard
+
+    def close(self) -> None: ...
+
+
+@dataclass
+class CentralSite:
+    endpoint: Endpoint
+    engine: Engine
+    health: HealthBoard
+    mqtt: MqttLink
+    broker: EmbeddedBroker | None
+
+    def close(self) -> None:
+        self.mqtt.stop()
+        if self.broker:
+            self.broker.stop()
+        close_database(self.engine)
+
+
+@dataclass
+class HallSite:
+    endpoint: Endpoint
+    engine: Engine
+    health: HealthBoard
+    parts: HallParts
+
+    @property
+    def queue(self) -> HallQueue:
+        return self.parts.queue
+
+    def close(self) -> None:
+        if self.parts.display:
+            self.parts.display.stop()
+        if self.parts.board_simulator:
+            self.parts.board_simulator.close()
+        close_database(self.engine)
+
+
+def require_site(engine: Engine, code: str, kind: SiteKind) -> Site:
+    with Session(engine) as session:
+        site = session.scalar(select(Site).where(Site.code == code))
+    if site is None or site.kind != kind:
+        raise UnknownSite(
+            f"no {kind.value} site '{code}' in the database at {redact_url(str(engine.url))}; "
+            "run `servicehall seed` (or check the site code)"
+        )
+    return site
+
+
+def build_central(settings: Settings, *, port: int | None = None) -> CentralSite:
+    """The database first (the likelier mistake), then the broker: embedded or external."""
+    site = settings.central.site
+    mqtt = settings.mqtt
+    engine = open_database(settings.database_url(site), auto_upgrade=settings.database.auto_upgrade)
+    broker = None
+    try:
+        require_site(engine, site, SiteKind.CENTRAL)
+        health = HealthBoard(site, "central")
+        probe_database(engine, health)
+        if mqtt.mode == "embedded":
+            broker = EmbeddedBroker(mqtt.host, mqtt.port)
+            broker.start()
+            mqtt = mqtt.model_copy(update={"port": broker.port})
+        link = MqttLink(mqtt, client_id=f"servicehall-{site}", site=site, health=health)
+        link.start()
+    except BaseException:
+        if broker:
+            broker.stop()
+        close_database(engine)
+        raise
+    app = create_central_app(engine, health)
+    http = settings.central.http
+    endpoint = Endpoint(
+        "central", app, http.host, http.port if port is None else port, http.tls_cert, http.tls_key
+    )
+    return CentralSite(endpoint, engine, health, link, broker)
+
+
+def build_hall(
+    settings: Settings,
+    site: str,
+    *,
+    port: int | None = None,
+    voice_dir: Path | None = None,
+    clock: Callable[[], datetime] = utcnow,
+) -> HallSite:
+    engine = open_database(settings.database_url(site), auto_upgrade=settings.database.auto_upgrade)
+    simulator: AlphaSignSimulator | None = None
+    try:
+        require_site(engine, site, SiteKind.HALL)
+        health = HealthBoard(site, "hall")
+        probe_database(engine, health)
+        bus = EventBus()
+        queue = HallQueue(
+            engine,
+            site,
+            clock=clock,
+            max_recalls=settings.hall.max_recalls,
+            units=UnitsOfWork(engine, bus),
+        )
+        board, simulator = open_board(settings, site)
+        display: DisplayLoop | None = None
+        if board is not None:
+            display = display_loop(settings, queue, engine, board, health, clock, voice_dir)
+        live = LiveFeed(queue)
+        live.listen(bus)
+        if display is not None:
+            live.on_change(display.poke)
+        parts = HallParts(queue, TokenCheck(engine, site), live, display, simulator)
+    except BaseException:
+        if simulator:
+            simulator.close()
+        close_database(engine)
+        raise
+    app = create_hall_app(engine, health, settings.hall.central_url, parts)
+    http = settings.hall.http
+    endpoint = Endpoint(
+        f"hall {site}",
+        app,
+        http.host,
+        http.port if port is None else port,
+        http.tls_cert,
+        http.tls_key,
+    )
+    return HallSite(endpoint, engine, health, parts)
+
+
+@contextlib.contextmanager
+def closing_all(sites: Sequence[RunningSite]) -> Iterator[list[RunningSite]]:
+    opened = list(sites)
+    try:
+        yield opened
+    finally:
+        for site in reversed(opened):
+            try:
+                site.close()
+            except Exception:
+                log.exception("closing %s failed", site.endpoint.name)

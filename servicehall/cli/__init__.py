@@ -1,0 +1,14 @@
+"""The ``servicehall`` command: one module per command group, registered on the root group."""
+
+from __future__ import annotations
+
+from servicehall.cli import db, demo, devices, processes, report, seed, terminals
+from servicehall.cli.root import cli
+
+for module in (db, seed, processes, report, terminals, demo):
+    module.register(cli)
+cli.add_command(devices.devices)
+
+
+def main() -> None:
+    cli(prog_name="servicehall")

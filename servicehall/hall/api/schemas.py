@@ -1,0 +1,129 @@
+"""The hall API's contract: request and response models, and the one error shape.
+
+Imports only pydantic and the standard library, so the typed client (``servicehall.hall.client``)
+and the kiosk can depend on it without pulling in the server.
+"""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from datetime import date, datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+API_PREFIX = "/api/v1"
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class _Out(BaseModel):
+    model_config = ConfigDict(extra="ignore")  # a newer hall may send more fields
+
+
+# --- errors -------------------------------------------------------------------------------
+class ErrorOut(_Out):
+    """Every refusal: a stable code for programs, a message in Chinese and English for people."""
+
+    code: str = Field(examples=["WrongState"])
+    message_zh: str = Field(examples=["此号票当前不能这样操作"])
+    message_en: str = Field(examples=["This ticket cannot do that now"])
+    detail: str | None = None
+
+
+# --- enumerations -------------------------------------------------------------------------
+class PriorityReason(enum.StrEnum):
+    APPOINTMENT = "appointment"
+    VIP = "vip"
+    ELDERLY = "elderly"
+    DISABLED = "disabled"
+
+
+class FinishOutcome(enum.StrEnum):
+    SERVED = "served"  # 已办结
+    REFERRED = "referred"  # 转办 / needs follow-up elsewhere
+    UNRESOLVED = "unresolved"  # 未办结
+    LEFT = "left"  # the customer left during service
+
+
+# --- requests -----------------------------------------------------------------------------
+class TakeTicketIn(_Model):
+    category: str = Field(min_length=1, max_length=40)
+    priority_reason: PriorityReason | None = None
+
+
+class RatingIn(_Model):
+    score: int = Field(ge=1, le=5)
+
+
+class SignInIn(_Model):
+    staff: str = Field(min_length=1, max_length=64)
+    categories: list[str] = Field(min_length=1, max_length=20)
+
+
+class FinishIn(_Model):
+    outcome: FinishOutcome = FinishOutcome.SERVED
+
+
+class TransferIn(_Model):
+    category: str | None = Field(default=None, min_length=1, max_length=40)
+    counter: int | None = Field(default=None, ge=1, le=999)
+    front: bool = False
+
+
+class ReturnParkedIn(_Model):
+    number: str = Field(min_length=2, max_length=8)
+
+
+class WalkInIn(_Model):
+    category: str = Field(min_length=1, max_length=40)
+
+
+# --- responses ----------------------------------------------------------------------------
+class TicketOut(_Out):
+    ticket_id: uuid.UUID
+    number: str
+    category: str
+    status: str
+    counter: int | None
+    people_ahead: int
+    estimate_s: float | None
+    estimate_minutes: int | None
+    linear_estimate_s: float | None
+    issued_at: datetime
+    called_at: datetime | None
+
+
+class CounterActionOut(_Out):
+    counter: int
+    ticket: TicketOut | None
+
+
+class CategoryOut(_Out):
+    code: str
+    prefix: str
+    name_zh: str
+    name_en: str
+    waiting: int
+    counters_open: float
+    estimate_s: float | None
+    estimate_minutes: int | None
+
+
+class CallOut(_Out):
+    number: str
+    counter: int
+    at: datetime
+    recalls: int
+
+
+class QueueOut(_Out):
+    site: str
+    name_zh: str
+    name_en: str
+    service_day: date
+    categories: list[CategoryOut]
+    now_serving: list[CallOut]
+    recent_calls: list[CallOut]

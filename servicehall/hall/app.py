@@ -13,8 +13,8 @@ from fastapi import FastAPI
 from fastapi.responses import HTMLResponse
 from sqlalchemy import Engine
 
-from servicehall.hall.api import hall_api
 from servicehall.hall.api.errors import install_error_handlers
+from servicehall.hall.api.router import hall_api
 from servicehall.hall.parts import HallParts
 from servicehall.platform.health import HealthBoard
 from servicehall.platform.http import make_app

@@ -16,10 +16,10 @@ from sqlalchemy.orm import Session
 from domain.queueing.engine import HallQueue
 from domain.queueing.errors import NothingAtCounter, UnknownCategory, WrongState
 from servicedb.models import QueueEvent, QueueTicket
-from servicehall.demo.seed import seed_city
+from tests.builders import build_hall
 
 pytestmark = pytest.mark.integration
-HALL = "hall-xicheng"  # counters: 1,2 payment+enquiry; 3 payment+new_connection; 4 repairs; 5 repairs+enquiry; 6 vip+payment
+HALL = "hall-test"  # counters: 1,2 payment+enquiry; 3 payment+new_connection; 4 repairs; 5 repairs+enquiry; 6 vip+payment
 
 
 class Clock:
@@ -40,7 +40,7 @@ def clock() -> Clock:
 
 @pytest.fixture
 def hall(migrated: Engine, clock: Clock) -> Iterator[HallQueue]:
-    seed_city(migrated, premises=0)
+    build_hall(migrated, HALL)
     yield HallQueue(migrated, HALL, clock=clock, max_recalls=2)
 
 

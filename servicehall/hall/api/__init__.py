@@ -1,15 +1,1 @@
-"""The hall API on the LAN (``/api/v1``): one router per resource."""
-
-from __future__ import annotations
-
-from fastapi import APIRouter
-
-from servicehall.hall.api import counters, queue, stream, tickets
-from servicehall.hall.api.schemas import API_PREFIX
-
-
-def hall_api() -> APIRouter:
-    router = APIRouter(prefix=API_PREFIX)
-    for module in (tickets, queue, counters, stream):
-        router.include_router(module.router)
-    return router
+"""The hall API on the LAN (``/api/v1``): schemas, auth, errors and one router per resource."""

@@ -8,11 +8,25 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Protocol
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from servicedb.models import Counter, CounterCategory, ServiceCategory, Site, SiteKind
+from domain.staff import hash_pin
+from servicedb.models import (
+    Appointment,
+    Counter,
+    CounterCategory,
+    Customer,
+    ServiceCategory,
+    Site,
+    SiteKind,
+    Staff,
+    VipCard,
+)
 
 
 @dataclass(frozen=True)
@@ -34,6 +48,10 @@ CATEGORIES = (
     Category("enquiry", "D", "咨询", "Enquiries", False, 240, 15),
     Category("vip", "V", "贵宾 / 优先", "VIP & priority", True, 360, 5),
 )
+
+# Staff numbers S001 … S009 all have this PIN in test halls (hashed at a low cost: tests only).
+PIN = "2468"
+VIP_CARD = "VIP-0001"
 
 # Counter number → the categories it serves by default.
 COUNTERS: Mapping[int, Sequence[str]] = {
@@ -95,4 +113,59 @@ def build_hall(
                 session.add(
                     CounterCategory(counter_id=counter.id, category_id=by_code[category_code].id)
                 )
+        staff_pin = hash_pin(PIN, cost=1024)
+        for n in range(1, 10):
+            session.add(
+                Staff(site_id=site.id, staff_no=f"S{n:03d}", name=f"职员{n}", pin_hash=staff_pin)
+            )
+        vip = Customer(origin_site_id=site.id, name="贵宾客户", is_vip=True)
+        session.add(vip)
+        session.flush()
+        session.add(VipCard(card_no=VIP_CARD, customer_id=vip.id))
     return code
+
+
+class _SignsIn(Protocol):
+    def sign_in(
+        self,
+        counter_number: int,
+        staff_no: str,
+        pin: str,
+        category_codes: Sequence[str] | None = None,
+    ) -> None: ...
+
+
+def open_counters(queue: _SignsIn, numbers: Sequence[int] = tuple(COUNTERS)) -> None:
+    """Staff S00n signs in at counter n, serving the counter's default categories."""
+    for number in numbers:
+        queue.sign_in(number, f"S{number:03d}", PIN)
+
+
+def book_appointment(
+    engine: Engine,
+    site_code: str,
+    category_code: str,
+    code: str,
+    slot_start: datetime,
+    *,
+    minutes: int = 30,
+) -> None:
+    """An appointment booked for ``slot_start`` (aware) at the hall, for one service."""
+    with Session(engine) as session, session.begin():
+        site = session.scalars(select(Site).where(Site.code == site_code)).one()
+        category = session.scalars(
+            select(ServiceCategory).where(
+                ServiceCategory.site_id == site.id, ServiceCategory.code == category_code
+            )
+        ).one()
+        session.add(
+            Appointment(
+                origin_site_id=site.id,
+                site_id=site.id,
+                category_id=category.id,
+                code=code,
+                day=slot_start.astimezone(ZoneInfo(site.timezone)).date(),
+                window_start=slot_start,
+                window_end=slot_start + timedelta(minutes=minutes),
+            )
+        )

@@ -7,9 +7,11 @@ Without PostgreSQL or Mosquitto a test that needs them is skipped with a reason;
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, create_engine, text
@@ -79,10 +81,48 @@ def db_url(request: pytest.FixtureRequest) -> str:
     return url
 
 
-@pytest.fixture
-def migrated(db_url: str) -> Iterator[Engine]:
-    engine = make_engine(db_url)
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One SQLite file migrated to head per test run; each test gets a copy."""
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    engine = make_engine(f"sqlite:///{path}")
     migrate.upgrade(engine)
+    with engine.connect() as connection:
+        connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    engine.dispose()
+    return path
+
+
+@pytest.fixture(scope="session")
+def pg_template(pg_admin: Engine) -> Iterator[str]:
+    """One PostgreSQL database migrated to head per test run, copied for each test (TEMPLATE)."""
+    name = f"servicehall_template_{uuid.uuid4().hex[:12]}"
+    with pg_admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    engine = make_engine(PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}")
+    migrate.upgrade(engine)
+    engine.dispose()  # a template must have no connections when it is copied
+    yield name
+    with pg_admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture
+def migrated(request: pytest.FixtureRequest, db_url: str) -> Iterator[Engine]:
+    """An empty database at the newest schema: a copy of a template migrated once per run
+    (the migrations themselves are tested in test_migrations.py)."""
+    if db_url.startswith("sqlite"):
+        shutil.copyfile(
+            request.getfixturevalue("sqlite_template"), db_url.removeprefix("sqlite:///")
+        )
+    else:
+        template = request.getfixturevalue("pg_template")
+        admin: Engine = request.getfixturevalue("pg_admin")
+        database = db_url.rsplit("/", 1)[1]
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE "{database}"'))
+            connection.execute(text(f'CREATE DATABASE "{database}" TEMPLATE "{template}"'))
+    engine = make_engine(db_url)
     yield engine
     engine.dispose()
 

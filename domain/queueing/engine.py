@@ -19,8 +19,30 @@ from sqlalchemy import Engine, and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from domain import events as ev
-from domain.queueing.counter_state import served_categories
-from domain.queueing.errors import NothingAtCounter, UnknownTicket, WrongState
+from domain.queueing.admission import (
+    NotIssuing,
+    check_issuing,
+    check_vip_card,
+    not_issuing,
+    use_appointment,
+)
+from domain.queueing.counter_state import (
+    CounterStatus,
+    PauseReason,
+    counter_status,
+    open_session,
+    served_categories,
+)
+from domain.queueing.errors import (
+    CalledNotResolved,
+    CounterClosed,
+    InvalidAppointment,
+    InvalidVipCard,
+    NothingAtCounter,
+    StillServing,
+    UnknownTicket,
+    WrongState,
+)
 from domain.queueing.layout import HallLayout
 from domain.queueing.views import (
     ACTIVE,
@@ -32,6 +54,7 @@ from domain.queueing.views import (
     QueueReads,
     TicketView,
 )
+from domain.staff import verify_staff
 from domain.uow import UnitOfWork, UnitsOfWork
 from servicedb.engine import make_session_factory
 from servicedb.models import (
@@ -108,6 +131,17 @@ class HallQueue:
         return self.layout.counter(number)
 
     # --- reading ------------------------------------------------------------------------
+    def not_issuing(self) -> dict[str, tuple[NotIssuing, str]]:
+        """Categories that give no ticket now, and why (hours, cut-off, quota)."""
+        now = self._clock()
+        with self.reads.session() as session:
+            answers = {
+                code: not_issuing(session, self.layout, category, now)
+                for code, category in self.layout.categories.items()
+                if category.active
+            }
+        return {code: why for code, why in answers.items() if why is not None}
+
     def overview(self) -> HallOverview:
         return self.reads.overview()
 
@@ -121,8 +155,11 @@ class HallQueue:
         *,
         priority_reason: str | None = None,
         account_id: uuid.UUID | None = None,
+        appointment_code: str | None = None,
+        vip_card: str | None = None,
         uow: UnitOfWork | None = None,
     ) -> TicketView:
+        """A ticket, if the hall is issuing now; priority only with proof (appointment, VIP card)."""
         category = self._category(category_code)
         if priority_reason is not None and priority_reason not in PRIORITY:
             raise WrongState(f"unknown priority reason {priority_reason!r}")
@@ -130,10 +167,20 @@ class HallQueue:
         day = self.service_day(now)
         with self._work(uow) as work:
             session = work.session
-            priority = max(
-                PRIORITY.get(priority_reason or "", 0),
-                PRIORITY["vip"] if category.is_priority else 0,
-            )
+            appointment = None
+            if priority_reason == "appointment":
+                if not appointment_code:
+                    raise InvalidAppointment("an appointment needs its code")
+                # A booked visit is honoured after the cut-off and beyond the quota.
+                appointment = use_appointment(session, self.layout, category, appointment_code, now)
+            else:
+                check_issuing(session, self.layout, category, now)
+            if priority_reason == "vip" or (category.is_priority and appointment is None):
+                if not vip_card:
+                    raise InvalidVipCard("VIP service needs a VIP card")
+                check_vip_card(session, vip_card, now, self.layout)
+                priority_reason = "vip"
+            priority = PRIORITY.get(priority_reason or "", 0)
             ticket = self._new_ticket(
                 session,
                 category,
@@ -144,6 +191,8 @@ class HallQueue:
                 priority=priority,
                 account_id=account_id,
             )
+            if appointment is not None:
+                appointment.ticket_id = ticket.id
             self._event(session, ticket, None, "issued", now, {"priority_reason": priority_reason})
             view = self.reads.view(session, ticket)
             if view.estimate_s is not None:
@@ -176,57 +225,156 @@ class HallQueue:
     def sign_in(
         self,
         counter_number: int,
-        staff: str,
-        category_codes: Sequence[str],
-        *,
-        uow: UnitOfWork | None = None,
+        staff_no: str,
+        pin: str,
+        category_codes: Sequence[str] | None = None,
     ) -> None:
+        """Staff sign in with their number and PIN, serving these categories (default: the counter's).
+
+        Its own transaction: a wrong PIN is counted even though the sign-in is refused.
+        """
         counter = self._counter(counter_number)
-        ids = [str(self._category(code).id) for code in category_codes]
+        codes = list(category_codes or self._default_codes(counter))
+        if not codes:
+            raise WrongState(f"counter {counter_number} serves no category")
+        ids = [str(self._category(code).id) for code in codes]
         now = self._clock()
-        with self._work(uow) as work:
+        with self._work(None) as work:
             session = work.session
+            member = verify_staff(session, self.site_id, staff_no, pin, now)
+            current = open_session(session, counter.id)
+            if current is not None and current.staff != member.staff_no:
+                self._release_called(work, counter, now)
             self._close_sessions(session, counter.id, now)
             session.add(
                 CounterSession(
                     origin_site_id=self.site_id,
                     counter_id=counter.id,
-                    staff=staff,
+                    staff=member.staff_no,
                     category_ids=json.dumps(ids),
                     opened_at=now,
                     created_at=now,
                 )
             )
             self._event(
-                session,
-                None,
-                counter.id,
-                "signed_in",
-                now,
-                {"categories": list(category_codes)},
-                staff,
+                session, None, counter.id, "signed_in", now, {"categories": codes}, member.staff_no
             )
-            work.record(ev.CounterSignedIn(now, counter_number, staff, tuple(category_codes)))
+            work.record(ev.CounterSignedIn(now, counter_number, member.staff_no, tuple(codes)))
 
     def sign_out(self, counter_number: int, *, uow: UnitOfWork | None = None) -> None:
+        """Close the counter. A customer still being served must be finished first; one only
+        called goes back to the front of the queue for another counter to call."""
         counter = self._counter(counter_number)
         now = self._clock()
         with self._work(uow) as work:
             session = work.session
+            if self._at_counter(session, counter.id, TicketStatus.SERVING) is not None:
+                raise StillServing(f"counter {counter_number} is serving someone")
+            self._release_called(work, counter, now)
             staff = self._close_sessions(session, counter.id, now)
             self._event(session, None, counter.id, "signed_out", now, {})
             work.record(ev.CounterSignedOut(now, counter_number, staff))
 
-    def call_next(self, counter_number: int, *, uow: UnitOfWork | None = None) -> TicketView | None:
-        """Finish what is at the counter, then call the next: priority first, then the longest wait."""
+    def pause(
+        self, counter_number: int, reason: PauseReason, *, uow: UnitOfWork | None = None
+    ) -> None:
+        """暂停服务: the counter calls nobody until it resumes (and counts for no estimate)."""
         counter = self._counter(counter_number)
         now = self._clock()
         with self._work(uow) as work:
             session = work.session
+            current = open_session(session, counter.id)
+            if current is None:
+                raise CounterClosed(f"counter {counter_number} is not signed in")
+            if self._at_counter(session, counter.id, *ACTIVE) is not None:
+                raise StillServing(f"counter {counter_number} has a ticket called or in service")
+            if current.paused_at is None:
+                current.paused_at = now
+                current.pause_reason = reason.value
+                self._event(session, None, counter.id, "paused", now, {"reason": reason.value})
+                work.record(ev.CounterPaused(now, counter_number, reason.value))
+
+    def resume(self, counter_number: int, *, uow: UnitOfWork | None = None) -> None:
+        counter = self._counter(counter_number)
+        now = self._clock()
+        with self._work(uow) as work:
+            session = work.session
+            current = open_session(session, counter.id)
+            if current is None:
+                raise CounterClosed(f"counter {counter_number} is not signed in")
+            if current.paused_at is not None:
+                current.paused_at = None
+                current.pause_reason = None
+                self._event(session, None, counter.id, "resumed", now, {})
+                work.record(ev.CounterResumed(now, counter_number))
+
+    def counter_status(self, counter_number: int) -> tuple[CounterStatus, TicketView | None]:
+        """What the counter terminal shows after a reload: its state and its current ticket."""
+        counter = self._counter(counter_number)
+        with self.reads.session() as session:
+            status = counter_status(session, counter.id)
+            ticket = self._at_counter(session, counter.id, *ACTIVE)
+            return status, self.reads.view(session, ticket) if ticket else None
+
+    def parked(self, counter_number: int) -> list[TicketView]:
+        """Today's tickets parked at this counter, oldest first: the list "return" picks from."""
+        counter = self._counter(counter_number)
+        with self.reads.session() as session:
+            rows = session.scalars(
+                select(QueueTicket)
+                .where(
+                    QueueTicket.origin_site_id == self.site_id,
+                    QueueTicket.service_day == self.service_day(),
+                    QueueTicket.status == TicketStatus.PARKED,
+                    QueueTicket.counter_id == counter.id,
+                )
+                .order_by(QueueTicket.called_at)
+            ).all()
+            return [self.reads.view(session, row) for row in rows]
+
+    def call_number(
+        self, counter_number: int, number: str, *, uow: UnitOfWork | None = None
+    ) -> TicketView:
+        """特呼: call a waiting ticket by its number, out of turn."""
+        counter = self._counter(counter_number)
+        now = self._clock()
+        with self._work(uow) as work:
+            session = work.session
+            self._ready_to_call(work, counter, now, request_key=None)
+            ticket = session.scalar(
+                select(QueueTicket).where(
+                    QueueTicket.origin_site_id == self.site_id,
+                    QueueTicket.service_day == self.service_day(now),
+                    QueueTicket.number == number.strip().upper(),
+                    QueueTicket.status == TicketStatus.WAITING,
+                )
+            )
+            if ticket is None:
+                raise UnknownTicket(f"no waiting ticket {number} today")
+            return self._call(work, ticket, counter, now, specific=True)
+
+    def call_next(
+        self,
+        counter_number: int,
+        *,
+        request_key: str | None = None,
+        uow: UnitOfWork | None = None,
+    ) -> TicketView | None:
+        """Finish the service under way, then call the next: priority first, then the longest wait.
+
+        A ticket called but not yet served is never dropped silently: "next" is refused until
+        staff start, recall or no-show it — except a repeat of the same press (``request_key``,
+        a double click), which answers with the ticket that press already called.
+        """
+        counter = self._counter(counter_number)
+        now = self._clock()
+        with self._work(uow) as work:
+            session = work.session
+            repeat = self._ready_to_call(work, counter, now, request_key=request_key)
+            if repeat is not None:
+                return repeat
             served = served_categories(session, self.layout, counter.id)
-            if served is None:
-                raise WrongState(f"counter {counter_number} is signed out")
-            self._finish_current(work, counter, now, outcome="served")
+            assert served is not None  # noqa: S101 - _ready_to_call refused a closed counter
             query = (
                 select(QueueTicket)
                 .where(
@@ -255,21 +403,7 @@ class HallQueue:
             ticket = session.scalar(query)
             if ticket is None:
                 return None
-            ticket.status = TicketStatus.CALLED
-            ticket.counter_id = counter.id
-            ticket.called_at = now
-            if ticket.estimate_s is not None and not ticket.walk_in:
-                self.reads.observe_wait(
-                    ticket.issued_category_id,
-                    ticket.estimate_s,
-                    (now - ticket.issued_at).total_seconds(),
-                )
-            ticket.recalls = 0
-            ticket.target_counter_id = None
-            ticket.at_front = False
-            self._event(session, ticket, counter.id, "called", now, {"counter": counter.number})
-            work.record(ev.TicketCalled(now, ticket.id, ticket.number, counter_number))
-            return self.reads.view(session, ticket)
+            return self._call(work, ticket, counter, now, request_key=request_key)
 
     def recall(self, counter_number: int, *, uow: UnitOfWork | None = None) -> TicketView | None:
         """Call the same number again; after ``max_recalls`` it becomes a no-show (returns None)."""
@@ -489,14 +623,102 @@ class HallQueue:
     def _close_sessions(self, session: Session, counter_id: uuid.UUID, now: datetime) -> str | None:
         """Close the counter's open sessions; the staff who was signed in, if anyone."""
         staff = None
-        for open_session in session.scalars(
+        for row in session.scalars(
             select(CounterSession).where(
                 CounterSession.counter_id == counter_id, CounterSession.closed_at.is_(None)
             )
         ):
-            open_session.closed_at = now
-            staff = open_session.staff
+            row.closed_at = now
+            staff = row.staff
         return staff
+
+    def _default_codes(self, counter: Counter) -> list[str]:
+        ids = self.layout.default_served.get(counter.id, frozenset())
+        return sorted(self.layout.category_by_id[i].code for i in ids)
+
+    def _at_counter(
+        self, session: Session, counter_id: uuid.UUID, *statuses: TicketStatus
+    ) -> QueueTicket | None:
+        return session.scalar(
+            select(QueueTicket)
+            .where(
+                QueueTicket.origin_site_id == self.site_id,
+                QueueTicket.counter_id == counter_id,
+                QueueTicket.status.in_(statuses),
+            )
+            .order_by(QueueTicket.called_at.desc())
+            .limit(1)
+        )
+
+    def _ready_to_call(
+        self, work: UnitOfWork, counter: Counter, now: datetime, *, request_key: str | None
+    ) -> TicketView | None:
+        """Refuse a call the counter cannot make; finish a service under way. A repeated press
+        (same ``request_key``) gets the ticket it already called."""
+        session = work.session
+        called = self._at_counter(session, counter.id, TicketStatus.CALLED)
+        if called is not None:
+            if request_key is not None and self._called_by(session, called, request_key):
+                return self.reads.view(session, called)
+            raise CalledNotResolved(f"{called.number} is called at counter {counter.number}")
+        if served_categories(session, self.layout, counter.id) is None:
+            raise CounterClosed(f"counter {counter.number} is not open")
+        self._finish_current(work, counter, now, outcome="served")
+        return None
+
+    def _called_by(self, session: Session, ticket: QueueTicket, request_key: str) -> bool:
+        detail = session.scalar(
+            select(QueueEvent.detail)
+            .where(QueueEvent.ticket_id == ticket.id, QueueEvent.action == "called")
+            .order_by(QueueEvent.at.desc())
+            .limit(1)
+        )
+        return detail is not None and json.loads(detail).get("request") == request_key
+
+    def _call(
+        self,
+        work: UnitOfWork,
+        ticket: QueueTicket,
+        counter: Counter,
+        now: datetime,
+        *,
+        specific: bool = False,
+        request_key: str | None = None,
+    ) -> TicketView:
+        session = work.session
+        ticket.status = TicketStatus.CALLED
+        ticket.counter_id = counter.id
+        ticket.called_at = now
+        if ticket.estimate_s is not None and not ticket.walk_in:
+            self.reads.observe_wait(
+                ticket.issued_category_id,
+                ticket.estimate_s,
+                (now - ticket.issued_at).total_seconds(),
+            )
+        ticket.recalls = 0
+        ticket.target_counter_id = None
+        ticket.at_front = False
+        detail: dict[str, object] = {"counter": counter.number}
+        if specific:
+            detail["specific"] = True
+        if request_key is not None:
+            detail["request"] = request_key
+        self._event(session, ticket, counter.id, "called", now, detail)
+        work.record(ev.TicketCalled(now, ticket.id, ticket.number, counter.number, specific))
+        return self.reads.view(session, ticket)
+
+    def _release_called(self, work: UnitOfWork, counter: Counter, now: datetime) -> None:
+        """A ticket called here but not served goes back to the front of the queue."""
+        ticket = self._at_counter(work.session, counter.id, TicketStatus.CALLED)
+        if ticket is None:
+            return
+        ticket.status = TicketStatus.WAITING
+        ticket.counter_id = None
+        ticket.at_front = True
+        self._event(work.session, ticket, counter.id, "released", now, {})
+        work.record(
+            ev.TicketTransferred(now, ticket.id, ticket.number, counter.number, None, None, True)
+        )
 
     def _mark_no_show(
         self, work: UnitOfWork, ticket: QueueTicket, counter_number: int, now: datetime

@@ -93,6 +93,10 @@ class QueueReads:
         self.calibrations = {c.id: Calibration() for c in categories}
         self.learn_from_today()
 
+    def session(self) -> Session:
+        """A read-only session (the caller closes it: ``with reads.session() as s``)."""
+        return self._reads()
+
     def observe_service(self, category_id: uuid.UUID, seconds: float) -> None:
         self.learners[category_id].observe(seconds)
 

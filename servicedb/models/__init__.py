@@ -11,8 +11,9 @@ from servicedb.models.customers import (
     Premises,
     ReadingSource,
     ServiceKind,
+    VipCard,
 )
-from servicedb.models.devices import Device, DeviceKind
+from servicedb.models.devices import Device, DeviceCounter, DeviceKind
 from servicedb.models.dispatch import (
     Crew,
     GpsFix,
@@ -23,9 +24,11 @@ from servicedb.models.dispatch import (
     WorkOrderStatus,
 )
 from servicedb.models.hall import (
+    Appointment,
     Counter,
     CounterCategory,
     CounterSession,
+    HallHours,
     QueueEvent,
     QueueTicket,
     ServiceCategory,
@@ -33,12 +36,14 @@ from servicedb.models.hall import (
 )
 from servicedb.models.notices import Announcement, Outage, OutageKind, OutageStatus
 from servicedb.models.sites import Site, SiteKind, Zone
+from servicedb.models.staff import Staff
 
 __all__ = [
     "Account",
     "AccountPhone",
     "AccountStatus",
     "Announcement",
+    "Appointment",
     "Bill",
     "BillLine",
     "Counter",
@@ -47,8 +52,10 @@ __all__ = [
     "Crew",
     "Customer",
     "Device",
+    "DeviceCounter",
     "DeviceKind",
     "GpsFix",
+    "HallHours",
     "Meter",
     "MeterReading",
     "Outage",
@@ -64,11 +71,13 @@ __all__ = [
     "ServiceKind",
     "Site",
     "SiteKind",
+    "Staff",
     "Tariff",
     "TariffTier",
     "Technician",
     "TechnicianSkill",
     "TicketStatus",
+    "VipCard",
     "WorkOrder",
     "WorkOrderCategory",
     "WorkOrderStatus",

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import enum
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import BigInteger, ForeignKey, String, UniqueConstraint
+from sqlalchemy import BigInteger, Date, ForeignKey, String, UniqueConstraint, Uuid
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from servicedb.base import Base, GlobalRow, str_enum
+from servicedb.ids import new_id
 from servicedb.types import UTCDateTime
 
 
@@ -100,3 +101,15 @@ class MeterReading(GlobalRow, Base):
     read_at: Mapped[datetime] = mapped_column(UTCDateTime)
     register_litres: Mapped[int] = mapped_column(BigInteger)
     source: Mapped[ReadingSource] = mapped_column(str_enum(ReadingSource, "reading_source"))
+
+
+class VipCard(Base):
+    """A key-account (贵宾 / 大客户) card: presented at the kiosk, it gives VIP priority."""
+
+    __tablename__ = "vip_cards"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    card_no: Mapped[str] = mapped_column(String(32), unique=True)
+    customer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("customers.id"), index=True)
+    active: Mapped[bool] = mapped_column(default=True)
+    valid_until: Mapped[date | None] = mapped_column(Date)

@@ -35,7 +35,18 @@ class Device(Base):
     # A pyserial port or URL, printer URL, … Never credentials.
     connection: Mapped[str | None] = mapped_column(String(200))
     # SHA-256 of the device's API token; the token itself is never stored.
-    token_sha256: Mapped[str | None] = mapped_column(String(64))
+    token_sha256: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # A revoked device's token stops working at once; the row stays for the record.
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     health: Mapped[str] = mapped_column(String(16), default="unknown")
     health_reason: Mapped[str | None] = mapped_column(String(200))
     health_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class DeviceCounter(Base):
+    """The counters a counter terminal may act at (its token works for these only)."""
+
+    __tablename__ = "device_counters"
+
+    device_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("devices.id"), primary_key=True)
+    counter_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("counters.id"), primary_key=True)

@@ -4,9 +4,19 @@ from __future__ import annotations
 
 import enum
 import uuid
-from datetime import date, datetime
+from datetime import date, datetime, time
 
-from sqlalchemy import Date, ForeignKey, Index, String, Text, UniqueConstraint, Uuid
+from sqlalchemy import (
+    Date,
+    ForeignKey,
+    Index,
+    SmallInteger,
+    String,
+    Text,
+    Time,
+    UniqueConstraint,
+    Uuid,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from servicedb.base import Base, GlobalRow, str_enum
@@ -30,6 +40,23 @@ class ServiceCategory(Base):
     target_wait_minutes: Mapped[int] = mapped_column(default=15)
     mean_service_seconds: Mapped[int] = mapped_column(default=300)
     active: Mapped[bool] = mapped_column(default=True)
+    # 限号: at most this many tickets a day (None: no limit).
+    daily_quota: Mapped[int | None]
+
+
+class HallHours(Base):
+    """营业时间: when a hall opens, stops issuing tickets (停止取号) and closes, per weekday.
+
+    Local wall-clock times in the hall's time zone. A weekday with no row is a closed day.
+    """
+
+    __tablename__ = "hall_hours"
+
+    site_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("sites.id"), primary_key=True)
+    weekday: Mapped[int] = mapped_column(SmallInteger, primary_key=True)  # 0 Monday … 6 Sunday
+    opens: Mapped[time] = mapped_column(Time)
+    last_ticket: Mapped[time] = mapped_column(Time)
+    closes: Mapped[time] = mapped_column(Time)
 
 
 class Counter(Base):
@@ -132,3 +159,23 @@ class CounterSession(GlobalRow, Base):
     category_ids: Mapped[str] = mapped_column(Text)  # JSON list of ids
     opened_at: Mapped[datetime] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # 暂停服务: while set, the counter calls nobody and counts for no estimate.
+    paused_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    pause_reason: Mapped[str | None] = mapped_column(String(32))
+
+
+class Appointment(GlobalRow, Base):
+    """A booked visit (预约): its code, checked at the kiosk, gives the ticket appointment priority."""
+
+    __tablename__ = "appointments"
+    __table_args__ = (UniqueConstraint("site_id", "code"),)
+
+    site_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("sites.id"))
+    category_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("service_categories.id"))
+    code: Mapped[str] = mapped_column(String(16))
+    day: Mapped[date] = mapped_column(Date)
+    window_start: Mapped[datetime] = mapped_column(UTCDateTime)
+    window_end: Mapped[datetime] = mapped_column(UTCDateTime)
+    customer_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("customers.id"))
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    ticket_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("queue_tickets.id"))

@@ -19,6 +19,7 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from domain.queueing.engine import HallQueue, TicketView
+from servicehall.demo.seed import city
 
 # Arrivals per hour at each local hour: a morning and an afternoon peak.
 ARRIVALS_PER_HOUR = {8: 25, 9: 65, 10: 80, 11: 60, 12: 30, 13: 40, 14: 65, 15: 60, 16: 35}
@@ -185,7 +186,9 @@ def simulate_day(
         if kind == "arrive":
             category = rng.choices(list(CATEGORY_MIX), weights=list(CATEGORY_MIX.values()))[0]
             reason = "elderly" if rng.random() < 0.05 else None
-            ticket = queue.take_ticket(category, priority_reason=reason)
+            # VIP service is for key accounts, who show their card at the kiosk.
+            card = city.VIP_CUSTOMERS[0][1] if category == "vip" else None
+            ticket = queue.take_ticket(category, priority_reason=reason, vip_card=card)
             result.issued += 1
             result.estimates[ticket.number] = Estimate(
                 ticket.number,
@@ -204,7 +207,9 @@ def simulate_day(
             opening = data[0]
             assert isinstance(opening, CounterShift)  # noqa: S101 - scheduled above
             shift = opening
-            queue.sign_in(shift.counter, f"staff-{shift.counter}", shift.categories)
+            queue.sign_in(
+                shift.counter, f"S{shift.counter:03d}", city.DEMO_STAFF_PIN, shift.categories
+            )
             open_counters.add(shift.counter)
             try_call(shift.counter)
         elif kind == "close":

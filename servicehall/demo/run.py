@@ -16,6 +16,7 @@ from servicedb.models import DeviceKind
 from servicehall.bootstrap import build_central, build_hall, closing_all
 from servicehall.config import Settings
 from servicehall.demo.day import DemoDay, demo_clock
+from servicehall.demo.seed import city
 from servicehall.demo.seeding import run_seed
 from servicehall.errors import UserFacingError
 from servicehall.hall.tokens import issue_token
@@ -91,7 +92,11 @@ def run_demo(
             )
         hall_url = f"http://{settings.hall.http.host}:{settings.hall.http.port}"
         click.echo(f"hall screen:      {hall_url}/screen")
-        click.echo(f"counter terminal: {hall_url}/counter?token={tokens['counter']}&counter=1")
+        click.echo(f"counter terminal: {hall_url}/counter?token={tokens['counter']}&counter=7")
+        click.echo(
+            f"  staff S007 (or any of S001–S00{len(city.STAFF)}) signs in with the demo PIN "
+            f"{city.DEMO_STAFF_PIN}; the simulated day staffs counters 1–6"
+        )
         click.echo(f"kiosk token (POST {hall_url}/api/v1/tickets): {tokens['kiosk']}")
         if hall.parts.board_simulator:
             click.echo(
@@ -121,7 +126,13 @@ def _demo_tokens(engine: Engine) -> dict[str, str]:
     """Fresh tokens for the demo's kiosk and counter terminal (printed, so a person can use them)."""
     return {
         "kiosk": issue_token(engine, DEMO_HALL, DeviceKind.KIOSK, "demo-kiosk"),
-        "counter": issue_token(engine, DEMO_HALL, DeviceKind.COUNTER_TERMINAL, "demo-counter"),
+        "counter": issue_token(
+            engine,
+            DEMO_HALL,
+            DeviceKind.COUNTER_TERMINAL,
+            "demo-counter",
+            counters=range(1, 8),
+        ),
     }
 
 

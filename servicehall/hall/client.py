@@ -17,16 +17,22 @@ from pydantic import BaseModel, ValidationError
 
 from servicehall.hall.api.schemas import (
     API_PREFIX,
+    CallNumberIn,
     CounterActionOut,
+    CounterStatusOut,
     ErrorOut,
     FinishIn,
     FinishOutcome,
+    LayoutOut,
+    PauseIn,
+    PauseReason,
     PriorityReason,
     QueueOut,
     RatingIn,
     ReturnParkedIn,
     SignInIn,
     TakeTicketIn,
+    TicketListOut,
     TicketOut,
     TransferIn,
     WalkInIn,
@@ -60,19 +66,18 @@ class HallClient:
         *,
         timeout_s: float = 5.0,
         verify: ssl.SSLContext | bool = True,
-        transport: httpx.BaseTransport | None = None,
+        http: httpx.Client | None = None,
     ) -> None:
-        headers = {"Authorization": f"Bearer {token}"} if token else {}
-        self._http = httpx.Client(
-            base_url=base_url.rstrip("/") + API_PREFIX,
-            headers=headers,
-            timeout=timeout_s,
-            verify=verify,
-            transport=transport,
-        )
+        """``http``: an existing client to send through (a test client, a shared pool); its
+        base URL is then used as is and it is not closed here."""
+        self._token = token
+        self._owns_http = http is None
+        self._prefix = base_url.rstrip("/") + API_PREFIX
+        self._http = http or httpx.Client(timeout=timeout_s, verify=verify)
 
     def close(self) -> None:
-        self._http.close()
+        if self._owns_http:
+            self._http.close()
 
     def __enter__(self) -> HallClient:
         return self
@@ -87,9 +92,19 @@ class HallClient:
 
     # --- tickets ------------------------------------------------------------------------
     def take_ticket(
-        self, category: str, priority_reason: PriorityReason | None = None
+        self,
+        category: str,
+        priority_reason: PriorityReason | None = None,
+        *,
+        appointment_code: str | None = None,
+        vip_card: str | None = None,
     ) -> TicketOut:
-        body = TakeTicketIn(category=category, priority_reason=priority_reason)
+        body = TakeTicketIn(
+            category=category,
+            priority_reason=priority_reason,
+            appointment_code=appointment_code,
+            vip_card=vip_card,
+        )
         return self._call("POST", "/tickets", TicketOut, body)
 
     def ticket(self, ticket_id: uuid.UUID) -> TicketOut:
@@ -102,18 +117,38 @@ class HallClient:
         return self._call("GET", "/queue", QueueOut)
 
     # --- counters -----------------------------------------------------------------------
-    def sign_in(self, counter: int, staff: str, categories: list[str]) -> None:
-        self._send(
-            "POST",
-            f"/counters/{counter}/sign-in",
-            SignInIn(staff=staff, categories=categories),
-        )
+    def sign_in(
+        self, counter: int, staff_no: str, pin: str, categories: list[str] | None = None
+    ) -> None:
+        body = SignInIn(staff_no=staff_no, pin=pin, categories=categories)
+        self._send("POST", f"/counters/{counter}/sign-in", body)
+
+    def pause(self, counter: int, reason: PauseReason) -> None:
+        self._send("POST", f"/counters/{counter}/pause", PauseIn(reason=reason))
+
+    def resume(self, counter: int) -> None:
+        self._send("POST", f"/counters/{counter}/resume")
+
+    def counter(self, counter: int) -> CounterStatusOut:
+        return self._call("GET", f"/counters/{counter}", CounterStatusOut)
+
+    def parked(self, counter: int) -> TicketListOut:
+        return self._call("GET", f"/counters/{counter}/parked", TicketListOut)
+
+    def layout(self) -> LayoutOut:
+        return self._call("GET", "/layout", LayoutOut)
+
+    def call_number(self, counter: int, number: str) -> CounterActionOut:
+        body = CallNumberIn(number=number)
+        return self._call("POST", f"/counters/{counter}/call", CounterActionOut, body)
 
     def sign_out(self, counter: int) -> None:
         self._send("POST", f"/counters/{counter}/sign-out")
 
-    def call_next(self, counter: int) -> CounterActionOut:
-        return self._call("POST", f"/counters/{counter}/next", CounterActionOut)
+    def call_next(self, counter: int, *, press: str | None = None) -> CounterActionOut:
+        """``press``: one key per button press, so a repeated press gets the same answer."""
+        headers = {"Idempotency-Key": press} if press else None
+        return self._call("POST", f"/counters/{counter}/next", CounterActionOut, headers=headers)
 
     def recall(self, counter: int) -> CounterActionOut:
         return self._call("POST", f"/counters/{counter}/recall", CounterActionOut)
@@ -154,8 +189,16 @@ class HallClient:
         return self._call("POST", f"/counters/{counter}/walk-in", CounterActionOut, body)
 
     # --- plumbing -----------------------------------------------------------------------
-    def _call(self, method: str, path: str, model: type[M], body: BaseModel | None = None) -> M:
-        response = self._request(method, path, body)
+    def _call(
+        self,
+        method: str,
+        path: str,
+        model: type[M],
+        body: BaseModel | None = None,
+        *,
+        headers: dict[str, str] | None = None,
+    ) -> M:
+        response = self._request(method, path, body, headers)
         try:
             return model.model_validate_json(response.content)
         except ValidationError as err:
@@ -164,12 +207,22 @@ class HallClient:
     def _send(self, method: str, path: str, body: BaseModel | None = None) -> None:
         self._request(method, path, body)
 
-    def _request(self, method: str, path: str, body: BaseModel | None) -> httpx.Response:
+    def _request(
+        self,
+        method: str,
+        path: str,
+        body: BaseModel | None,
+        headers: dict[str, str] | None = None,
+    ) -> httpx.Response:
+        sent = dict(headers or {})
+        if self._token:
+            sent["Authorization"] = f"Bearer {self._token}"
         try:
             response = self._http.request(
                 method,
-                path,
+                self._prefix + path,
                 json=None if body is None else body.model_dump(mode="json", exclude_none=True),
+                headers=sent,
             )
         except httpx.HTTPError as err:
             raise HallUnreachable(f"{method} {path}: {type(err).__name__}: {err}") from err

@@ -17,7 +17,7 @@ from domain.queueing.errors import UnknownCategory
 from domain.uow import UnitsOfWork
 from servicedb.models import QueueTicket
 from servicehall.hall.live import LiveFeed
-from tests.builders import build_hall
+from tests.builders import PIN, build_hall
 
 pytestmark = pytest.mark.integration
 NINE_AM = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)
@@ -43,7 +43,7 @@ def tickets(engine: Engine) -> int:
 def test_events_arrive_after_commit_in_order(queue: HallQueue, bus: EventBus) -> None:
     heard: list[ev.Event] = []
     bus.subscribe(ev.Event, heard.append)
-    queue.sign_in(1, "S001", ["payment"])
+    queue.sign_in(1, "S001", PIN, ["payment"])
     taken = queue.take_ticket("payment")
     queue.call_next(1)
     queue.start(1)
@@ -120,7 +120,7 @@ def test_a_call_made_straight_on_the_engine_reaches_the_live_stream(
     """The demo's simulated day calls the engine, not the API: screens must still hear it."""
     live = LiveFeed(queue)
     live.listen(bus)
-    queue.sign_in(2, "S002", ["payment"])
+    queue.sign_in(2, "S002", PIN, ["payment"])
     queue.take_ticket("payment")
 
     async def watch() -> list[tuple[str, dict[str, object]]]:

@@ -18,6 +18,7 @@ from hall_display.driver import BoardDriver, DisplayLoop
 from hall_display.state import hall_state
 from servicedb.models import Outage, OutageStatus
 from servicehall.demo.seed import seed_city
+from servicehall.demo.seed.city import DEMO_STAFF_PIN
 
 pytestmark = pytest.mark.integration
 AS_OF = datetime(2026, 11, 22).date()
@@ -75,6 +76,7 @@ def test_a_call_reaches_the_board_and_is_announced(
 ) -> None:
     queue, simulator, driver = rig
     queue.take_ticket("payment")
+    queue.sign_in(1, "S001", DEMO_STAFF_PIN)
     queue.call_next(1)
     spoken: list[str] = []
     loop = DisplayLoop(

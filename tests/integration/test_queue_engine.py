@@ -14,9 +14,15 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from domain.queueing.engine import HallQueue
-from domain.queueing.errors import NothingAtCounter, UnknownCategory, WrongState
+from domain.queueing.errors import (
+    CalledNotResolved,
+    CounterClosed,
+    NothingAtCounter,
+    UnknownCategory,
+    WrongState,
+)
 from servicedb.models import QueueEvent, QueueTicket
-from tests.builders import build_hall
+from tests.builders import PIN, VIP_CARD, book_appointment, build_hall, open_counters
 
 pytestmark = pytest.mark.integration
 HALL = "hall-test"  # counters: 1,2 payment+enquiry; 3 payment+new_connection; 4 repairs; 5 repairs+enquiry; 6 vip+payment
@@ -41,10 +47,16 @@ def clock() -> Clock:
 @pytest.fixture
 def hall(migrated: Engine, clock: Clock) -> Iterator[HallQueue]:
     build_hall(migrated, HALL)
-    yield HallQueue(migrated, HALL, clock=clock, max_recalls=2)
+    queue = HallQueue(migrated, HALL, clock=clock, max_recalls=2)
+    open_counters(queue)
+    yield queue
 
 
 def hall_call(hall: HallQueue, counter: int) -> uuid.UUID:
+    """Serve whoever was called here (start; "next" then finishes it), then call the next."""
+    _status, current = hall.counter_status(counter)
+    if current is not None and current.status == "called":
+        hall.start(counter)
     ticket = hall.call_next(counter)
     assert ticket is not None, f"counter {counter} found nobody waiting"
     return ticket.ticket_id
@@ -98,14 +110,20 @@ def test_call_next_priority_first_then_longest_wait(hall: HallQueue, clock: Cloc
     assert called(hall, 1) == elder.number  # priority first
     assert called(hall, 1) == a1.number  # then the longest wait across served categories
     assert called(hall, 1) == d1.number
+    hall.start(1)
     assert hall.call_next(1) is None
 
 
-def test_priority_order_appointment_vip_elderly(hall: HallQueue) -> None:
+def test_priority_order_appointment_vip_elderly(
+    hall: HallQueue, migrated: Engine, clock: Clock
+) -> None:
+    book_appointment(migrated, HALL, "payment", "AP7K2Q", clock.now)
     plain = hall.take_ticket("payment")
     elderly = hall.take_ticket("payment", priority_reason="elderly")
-    vip = hall.take_ticket("payment", priority_reason="vip")
-    appointment = hall.take_ticket("payment", priority_reason="appointment")
+    vip = hall.take_ticket("payment", priority_reason="vip", vip_card=VIP_CARD)
+    appointment = hall.take_ticket(
+        "payment", priority_reason="appointment", appointment_code="AP7K2Q"
+    )
     order = [called(hall, 3) for _ in range(4)]
     assert order == [appointment.number, vip.number, elderly.number, plain.number]
 
@@ -118,10 +136,10 @@ def test_counter_serves_only_its_categories(hall: HallQueue) -> None:
 
 def test_sign_in_chooses_categories_and_sign_out_stops_calls(hall: HallQueue) -> None:
     hall.take_ticket("new_connection")
-    hall.sign_in(1, "李敏", ["new_connection"])
+    hall.sign_in(1, "S007", PIN, ["new_connection"])
     assert hall.ticket(hall_call(hall, 1)).category == "new_connection"
     hall.sign_out(1)
-    with pytest.raises(WrongState, match="signed out"):
+    with pytest.raises(CounterClosed):
         hall.call_next(1)
 
 
@@ -209,12 +227,19 @@ def test_park_and_return(hall: HallQueue) -> None:
     assert called(hall, 1) == parked.number  # back at the front for this counter
 
 
-def test_next_without_start_is_a_skip(hall: HallQueue) -> None:
+def test_next_while_a_ticket_is_called_is_refused_not_a_silent_no_show(hall: HallQueue) -> None:
     first = hall.take_ticket("payment")
     hall.take_ticket("payment")
-    hall.call_next(1)
-    hall.call_next(1)
+    hall.call_next(1, request_key="press-1")
+    with pytest.raises(CalledNotResolved):
+        hall.call_next(1, request_key="press-2")
+    assert hall.ticket(first.ticket_id).status == "called"
+    # The same press arriving twice (a double click) answers with the same ticket.
+    again = hall.call_next(1, request_key="press-1")
+    assert again is not None and again.ticket_id == first.ticket_id
+    hall.no_show(1)
     assert hall.ticket(first.ticket_id).status == "no_show"
+    assert called(hall, 1) == "A002"
 
 
 def test_walk_in_is_served_at_once_and_numbered(hall: HallQueue) -> None:
@@ -246,7 +271,9 @@ def test_event_log_is_append_only(hall: HallQueue, migrated: Engine) -> None:
     with migrated.connect() as connection, pytest.raises(DBAPIError, match="append-only"):
         connection.execute(text("UPDATE queue_events SET action = 'x'"))
     with Session(migrated) as session:
-        detail = session.scalars(select(QueueEvent.detail)).first()
+        detail = session.scalars(
+            select(QueueEvent.detail).where(QueueEvent.action == "issued")
+        ).first()
         assert detail is not None and json.loads(detail) == {"priority_reason": None}
 
 
@@ -268,6 +295,7 @@ def test_two_counters_pressing_next_together_never_share_a_ticket(
                 ticket = queue.call_next(number)
                 if ticket is not None:
                     taken[number].append(ticket.number)
+                    queue.start(number)  # served; the next "next" finishes it
         except BaseException as err:  # reported below, not lost in the thread
             errors.append(err)
             barrier.abort()

@@ -126,6 +126,8 @@ HALLS = (
             ("repair_complaint",),
             ("repair_complaint", "enquiry"),
             ("vip", "payment"),
+            # Not staffed by the demo's simulated day: the counter for a person to try.
+            ("payment", "enquiry", "repair_complaint"),
         ),
     ),
     HallSpec(
@@ -201,8 +203,8 @@ CREWS = (
 
 ANNOUNCEMENTS = (
     (
-        "本厅营业时间：周一至周六 8:30–17:00，周日及法定节假日休息。",
-        "Opening hours: Monday to Saturday 8:30–17:00; closed on Sundays and public holidays.",
+        "本厅营业时间：每天 8:00–17:30，17:00 停止取号。",
+        "Opening hours: every day 8:00–17:30; no new tickets after 17:00.",
     ),
     (
         "自助终端支持银行卡缴费并打印收据，24 小时服务。",
@@ -212,4 +214,19 @@ ANNOUNCEMENTS = (
         "请保管好您的号票，过号请重新取号。",
         "Please keep your ticket; if your number has passed, take a new one.",
     ),
+)
+
+# Opening hours of both halls, every day (local time): open, last ticket (停止取号), close.
+HOURS = ("08:00", "17:00", "17:30")
+
+# Counter staff of each hall: staff numbers S001 … and their names. Every demo staff member
+# signs in with DEMO_STAFF_PIN — demo data only; a real hall sets PINs with `servicehall staff`.
+STAFF = ("王芳", "李娜", "张伟", "刘洋", "陈静", "杨磊", "赵敏", "黄强")
+DEMO_STAFF_PIN = "8642"
+
+# Key accounts (大客户) with VIP cards, presented at the kiosk for VIP service.
+VIP_CUSTOMERS = (
+    ("北京金融街物业管理有限公司", "VIP-XC-0001"),
+    ("西城区第一中学", "VIP-XC-0002"),
+    ("广安门医院后勤处", "VIP-XC-0003"),
 )

@@ -7,7 +7,7 @@ import random
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from shapely.geometry import box
@@ -15,6 +15,7 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from domain.billing.tiered import Tier, charge
+from domain.staff import hash_pin
 from gis.geojson import to_geojson
 from gis.zones import ZoneIndex
 from servicedb.ids import DeterministicIds
@@ -28,6 +29,7 @@ from servicedb.models import (
     CounterCategory,
     Crew,
     Customer,
+    HallHours,
     Meter,
     MeterReading,
     Outage,
@@ -38,10 +40,12 @@ from servicedb.models import (
     ServiceCategory,
     Site,
     SiteKind,
+    Staff,
     Tariff,
     TariffTier,
     Technician,
     TechnicianSkill,
+    VipCard,
     Zone,
 )
 from servicedb.models.billing import TierPeriod
@@ -236,6 +240,34 @@ def _seed_reference(session: Session, ids: DeterministicIds, as_of: date) -> _Re
             session.flush()
             for code in served:
                 session.add(CounterCategory(counter_id=counter.id, category_id=categories[code].id))
+        opens, last_ticket, closes = (time.fromisoformat(t) for t in city.HOURS)
+        for weekday in range(7):
+            session.add(
+                HallHours(
+                    site_id=site.id,
+                    weekday=weekday,
+                    opens=opens,
+                    last_ticket=last_ticket,
+                    closes=closes,
+                )
+            )
+        pin_hash = hash_pin(city.DEMO_STAFF_PIN)
+        for number, name in enumerate(city.STAFF, start=1):
+            session.add(
+                Staff(
+                    id=ids.next(),
+                    site_id=site.id,
+                    staff_no=f"S{number:03d}",
+                    name=name,
+                    pin_hash=pin_hash,
+                )
+            )
+
+    for name, card_no in city.VIP_CUSTOMERS:
+        customer = Customer(id=ids.next(), origin_site_id=central.id, name=name, is_vip=True)
+        session.add(customer)
+        session.flush()
+        session.add(VipCard(id=ids.next(), card_no=card_no, customer_id=customer.id))
 
     for code, name_zh, name_en, lon, lat, skills in city.CREWS:
         crew = Crew(
@@ -287,8 +319,8 @@ def _seed_reference(session: Session, ids: DeterministicIds, as_of: date) -> _Re
             origin_site_id=central.id,
             kind=OutageKind.WATER_OFF,
             status=OutageStatus.PLANNED,
-            title_zh="停水通知：金融大街供水管道更换",
-            title_en="Water off: main replacement on Jinrong Street",
+            title_zh="金融大街供水管道更换",
+            title_en="Main replacement on Jinrong Street",
             detail_zh=f"{begins:%m月%d日} 9:00 至 17:00，金融大街沿线停水，请提前储水。",
             detail_en=f"Water off along Jinrong Street on {begins:%d %b}, 9:00–17:00. Please store water in advance.",
             area_geojson=to_geojson(outage_area),

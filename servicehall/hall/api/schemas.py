@@ -49,9 +49,31 @@ class FinishOutcome(enum.StrEnum):
 
 
 # --- requests -----------------------------------------------------------------------------
+class PauseReason(enum.StrEnum):
+    BREAK = "break"  # 休息
+    MEAL = "meal"  # 用餐
+    MEETING = "meeting"  # 会议
+    TRAINING = "training"  # 培训
+    SYSTEM = "system"  # 系统故障
+    OTHER = "other"  # 其他
+
+
+class CounterState(enum.StrEnum):
+    CLOSED = "closed"
+    OPEN = "open"
+    PAUSED = "paused"
+
+
+TicketNumber = Field(pattern=r"^[A-Za-z]{1,2}[0-9]{3,4}$", examples=["A023"])
+
+
+# --- requests -----------------------------------------------------------------------------
 class TakeTicketIn(_Model):
     category: str = Field(min_length=1, max_length=40)
     priority_reason: PriorityReason | None = None
+    # Proof of priority: an appointment needs its code, VIP service a VIP card.
+    appointment_code: str | None = Field(default=None, min_length=4, max_length=16)
+    vip_card: str | None = Field(default=None, min_length=4, max_length=32)
 
 
 class RatingIn(_Model):
@@ -59,8 +81,18 @@ class RatingIn(_Model):
 
 
 class SignInIn(_Model):
-    staff: str = Field(min_length=1, max_length=64)
-    categories: list[str] = Field(min_length=1, max_length=20)
+    staff_no: str = Field(pattern=r"^[A-Za-z0-9]{1,16}$", examples=["S001"])
+    pin: str = Field(min_length=4, max_length=32)
+    # Default: the categories the counter serves by default.
+    categories: list[str] | None = Field(default=None, min_length=1, max_length=20)
+
+
+class PauseIn(_Model):
+    reason: PauseReason
+
+
+class CallNumberIn(_Model):
+    number: str = TicketNumber
 
 
 class FinishIn(_Model):
@@ -74,7 +106,7 @@ class TransferIn(_Model):
 
 
 class ReturnParkedIn(_Model):
-    number: str = Field(min_length=2, max_length=8)
+    number: str = TicketNumber
 
 
 class WalkInIn(_Model):
@@ -110,6 +142,52 @@ class CategoryOut(_Out):
     counters_open: float
     estimate_s: float | None
     estimate_minutes: int | None
+    # Whether a ticket can be taken now; if not, why (closed_today, not_yet_open, cut_off,
+    # quota_reached) with the words for the screen.
+    issuing: bool = True
+    not_issuing: str | None = None
+    not_issuing_zh: str | None = None
+    not_issuing_en: str | None = None
+
+
+class TicketListOut(_Out):
+    tickets: list[TicketOut]
+
+
+class CounterStatusOut(_Out):
+    counter: int
+    name_zh: str
+    name_en: str
+    state: CounterState
+    staff_no: str | None
+    categories: list[str]
+    pause_reason: PauseReason | None
+    since: datetime | None
+    ticket: TicketOut | None
+
+
+class CategoryInfo(_Out):
+    code: str
+    prefix: str
+    name_zh: str
+    name_en: str
+
+
+class CounterInfo(_Out):
+    number: int
+    name_zh: str
+    name_en: str
+    default_categories: list[str]
+
+
+class LayoutOut(_Out):
+    """The hall's services and counters: what transfer targets and sign-in choices come from."""
+
+    site: str
+    name_zh: str
+    name_en: str
+    categories: list[CategoryInfo]
+    counters: list[CounterInfo]
 
 
 class CallOut(_Out):

@@ -17,7 +17,13 @@ router = APIRouter(prefix="/tickets", tags=["tickets"])
 @router.post("", status_code=201, responses=error_responses(401, 403, 404, 409, 422))
 def take_ticket(body: TakeTicketIn, parts: Parts, _device: Kiosk) -> TicketOut:
     reason = body.priority_reason.value if body.priority_reason else None
-    return ticket_out(parts.queue.take_ticket(body.category, priority_reason=reason))
+    view = parts.queue.take_ticket(
+        body.category,
+        priority_reason=reason,
+        appointment_code=body.appointment_code,
+        vip_card=body.vip_card,
+    )
+    return ticket_out(view)
 
 
 @router.get("/{ticket_id}", responses=error_responses(404, 422))

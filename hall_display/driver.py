@@ -8,20 +8,20 @@ from collections.abc import Callable
 from datetime import datetime
 
 from devices.errors import DeviceError
-from devices.ledboard.alpha import Mode
-from devices.ledboard.board import BoardMessage, Colour, HallBoard
+from devices.ledboard.board import BoardColour, BoardMessage, BoardMode, HallBoard
 from hall_display.content import BoardContent, Message
 
 log = logging.getLogger(__name__)
 
-_COLOURS = {"red": Colour.RED, "green": Colour.GREEN, "amber": Colour.AMBER}
+_COLOURS = {"red": BoardColour.RED, "green": BoardColour.GREEN, "amber": BoardColour.AMBER}
 
 
 def to_board(message: Message) -> BoardMessage:
+    """The hall's message in the board's own, board-neutral terms."""
     return BoardMessage(
         message.text,
-        mode=Mode.FLASH if message.flash else Mode.HOLD,
-        colour=_COLOURS.get(message.colour, Colour.RED),
+        mode=BoardMode.FLASH if message.flash else BoardMode.HOLD,
+        colour=_COLOURS.get(message.colour, BoardColour.RED),
     )
 
 

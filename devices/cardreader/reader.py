@@ -36,9 +36,21 @@ class MagstripeSerialReader:
     """A serial magnetic-stripe reader that sends the tracks as ASCII ended by CR or CR LF."""
 
     def __init__(
-        self, port: str, *, baudrate: int = 9600, today: Callable[[], date] = date.today
+        self,
+        port: str,
+        *,
+        baudrate: int = 9600,
+        today: Callable[[], date] = date.today,
+        min_backoff_s: float = 0.5,
     ) -> None:
-        self._link = SerialLink(port, name=f"card reader {port}", baudrate=baudrate, timeout_s=0.2)
+        # min_backoff_s: the first wait before reopening a port that went away (doubling).
+        self._link = SerialLink(
+            port,
+            name=f"card reader {port}",
+            baudrate=baudrate,
+            timeout_s=0.2,
+            min_backoff_s=min_backoff_s,
+        )
         self._today = today
 
     @property

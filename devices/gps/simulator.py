@@ -67,6 +67,7 @@ class GpsSimulator:
         self.has_fix = True
         self.garbage = False
         self.garbage_sent = 0
+        self._sent = threading.Condition()
         self._clock = start or datetime.now(UTC).replace(microsecond=0)
         self._port = PtyPort(link_dir, name="ttyGPS")
         self._stop = threading.Event()
@@ -108,6 +109,11 @@ class GpsSimulator:
         out.append((when, lon, lat, 0.0, 0.0))
         return out
 
+    def wait_for_garbage(self, count: int, timeout_s: float = 5.0) -> bool:
+        """Block until ``count`` garbage lines have gone out (the ``garbage`` fault)."""
+        with self._sent:
+            return self._sent.wait_for(lambda: self.garbage_sent >= count, timeout_s)
+
     def unplug(self) -> None:
         self._port.unplug()
 
@@ -123,13 +129,16 @@ class GpsSimulator:
         for when, lon, lat, speed, course in self.positions():
             if self._stop.is_set():
                 return
+            garbage = self.garbage
             data = (
                 b"$GPGGA,garbage*00\r\n\x00\xff"
-                if self.garbage
+                if garbage
                 else nmea_for(when, lon, lat, speed, course, talker=self.talker, fix=self.has_fix)
             )
             with contextlib.suppress(OSError):
                 if self._port.master_fd >= 0:
                     os.write(self._port.master_fd, data)
-                    self.garbage_sent += self.garbage
+                    with self._sent:
+                        self.garbage_sent += garbage
+                        self._sent.notify_all()
             self._stop.wait(1.0 / self.time_scale)

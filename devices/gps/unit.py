@@ -31,10 +31,13 @@ class Fix:
 class GpsUnit:
     """Reads NMEA lines; yields a ``Fix`` for each valid RMC (enriched by the last GGA)."""
 
-    def __init__(self, port: str, *, baudrate: int = 9600) -> None:
-        self._link = SerialLink(port, name=f"GPS {port}", baudrate=baudrate)
+    def __init__(self, port: str, *, baudrate: int = 9600, min_backoff_s: float = 0.5) -> None:
+        self._link = SerialLink(
+            port, name=f"GPS {port}", baudrate=baudrate, min_backoff_s=min_backoff_s
+        )
         self._last_gga: Gga | None = None
-        self.bad_sentences = 0
+        self.bad_sentences = 0  # refused ones; proprietary and other types are not bad
+        self.last_refusal: str | None = None
 
     @property
     def health(self) -> DeviceHealth:
@@ -51,7 +54,8 @@ class GpsUnit:
                 sentence = parse(line)
             except NmeaError as err:
                 self.bad_sentences += 1
-                log.debug("GPS: ignoring a bad sentence: %s", err)
+                self.last_refusal = err.reason
+                log.debug("GPS: ignoring a bad sentence: %s", err.reason)
                 continue
             if isinstance(sentence, Gga):
                 self._last_gga = sentence
@@ -68,11 +72,7 @@ class GpsUnit:
     def _fix(self, rmc: Rmc) -> Fix | None:
         if not rmc.valid or rmc.lat is None or rmc.lon is None or rmc.when is None:
             return None
-        gga = (
-            self._last_gga
-            if self._last_gga and self._last_gga.utc_time == rmc.when.timetz()
-            else None
-        )
+        gga = self._last_gga if self._last_gga and self._last_gga.utc_time == rmc.utc_time else None
         return Fix(
             rmc.when,
             rmc.lon,

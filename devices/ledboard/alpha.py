@@ -14,11 +14,15 @@ from devices.errors import ProtocolError
 NUL, SOH, STX, ETX, EOT, ESC, CR = b"\x00", b"\x01", b"\x02", b"\x03", b"\x04", b"\x1b", b"\r"
 ACK, NAK = 0x06, 0x15
 CALL_SMALL_DOTS = b"\x14"  # inside a TEXT file: show the SMALL DOTS PICTURE whose label follows
+SELECT_COLOUR = (
+    b"\x1c"  # CTRL-\ inside a TEXT file: the text after it is in the colour that follows
+)
 ALL_SIGNS = "Z"
 BROADCAST = "00"
 PRIORITY_LABEL = "0"
 
 WRITE_TEXT, WRITE_SPECIAL, WRITE_SMALL_DOTS = "A", "E", "I"
+ACK_RESPONSES = "s"  # special function label 73H: ACK/NAK responses on or off (Alpha 2.0/3.0)
 
 
 class Position(enum.StrEnum):
@@ -34,7 +38,25 @@ class Mode(enum.StrEnum):
     FLASH = "c"
     ROLL_UP = "e"
     ROLL_DOWN = "f"
+    SCROLL = "m"
     AUTO = "o"
+
+
+class TextColour(enum.StrEnum):
+    """The character after ``SELECT_COLOUR`` (doc 9708-8061, Appendix G, control code 1CH)."""
+
+    RED = "1"
+    GREEN = "2"
+    AMBER = "3"
+    DIM_RED = "4"
+    DIM_GREEN = "5"
+    BROWN = "6"
+    ORANGE = "7"
+    YELLOW = "8"
+    RAINBOW_1 = "9"
+    RAINBOW_2 = "A"
+    COLOUR_MIX = "B"
+    AUTOCOLOUR = "C"
 
 
 def checksum(body: bytes) -> str:
@@ -58,26 +80,42 @@ def _label(label: str) -> bytes:
 
 
 def write_text(
-    label: str, message: bytes, *, position: Position = Position.FILL, mode: Mode = Mode.HOLD
+    label: str,
+    message: bytes,
+    *,
+    position: Position = Position.FILL,
+    mode: Mode = Mode.HOLD,
+    colour: TextColour | None = TextColour.RED,
 ) -> bytes:
-    """The command (not yet a packet) that writes a TEXT file. ``message`` may hold control codes."""
+    """The command (not yet a packet) that writes a TEXT file. ``message`` may hold control codes.
+
+    The colour code goes first, before any text: without one a multi-colour sign shows the
+    text in its own default colour, which differs from model to model (that is how English
+    calls once came out in another colour than the Chinese pictures beside them). ``None``
+    sends no colour code, for the one-colour signs and the protocol's published example.
+    """
     return (
         WRITE_TEXT.encode()
         + _label(label)
         + ESC
         + position.value.encode()
         + mode.value.encode()
+        + (b"" if colour is None else SELECT_COLOUR + colour.value.encode())
         + message
     )
 
 
 def write_priority_text(
-    message: bytes, *, mode: Mode = Mode.FLASH, position: Position = Position.FILL
+    message: bytes,
+    *,
+    mode: Mode = Mode.FLASH,
+    position: Position = Position.FILL,
+    colour: TextColour | None = TextColour.RED,
 ) -> bytes:
     """The priority TEXT file shows at once over everything; an empty message ends it."""
     if not message:
         return WRITE_TEXT.encode() + PRIORITY_LABEL.encode()
-    return write_text(PRIORITY_LABEL, message, position=position, mode=mode)
+    return write_text(PRIORITY_LABEL, message, position=position, mode=mode, colour=colour)
 
 
 @dataclass(frozen=True)
@@ -140,6 +178,15 @@ def memory_configuration(files: Sequence[FileSpec]) -> bytes:
 
 def soft_reset() -> bytes:
     return WRITE_SPECIAL.encode() + b","
+
+
+def ack_responses(enabled: bool) -> bytes:
+    """Special function ``Es``: the sign answers every packet with ACK or NAK ("1") or not ("0").
+
+    Alpha 2.0 and 3.0 signs only (doc 9708-8061, Table 15, label 73H, as alphasignpy reads
+    it); an Alpha 1.0 sign such as a BetaBrite ignores it and never answers.
+    """
+    return WRITE_SPECIAL.encode() + ACK_RESPONSES.encode() + (b"1" if enabled else b"0")
 
 
 def run_sequence(labels: Sequence[str]) -> bytes:

@@ -2,12 +2,19 @@
 
 Failed jobs are kept in a spool folder (bytes exactly as they would be printed; receipts hold
 masked card numbers only), so a print that failed because the paper ran out is printed after
-the paper is changed — also after a restart.
+the paper is changed — also after a restart. Halls lose power: a job is written to a
+temporary file, fsynced, renamed into place and the folder fsynced, so after a power cut a
+job is either whole in the spool or not there; a printed job's removal is fsynced too.
+
+One lock covers a job's status query and its write: two kiosk threads printing at once
+must not put one's receipt between the other's status question and its answer.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
 import threading
 import time
 from dataclasses import dataclass
@@ -88,10 +95,13 @@ class ReceiptPrinter:
         self._spool_dir = spool_dir
         self._status_timeout_s = status_timeout_s
         self._tracker = HealthTracker(f"printer {connection.description}")
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # the pending jobs
+        self._io = threading.RLock()  # the printer: a status query and its job's write
         self._pending: dict[str, PrintJob] = {}
         if spool_dir:
             spool_dir.mkdir(parents=True, exist_ok=True)
+            for stale in spool_dir.glob("*.partial"):  # cut off by a power loss: never whole
+                stale.unlink()
             for path in sorted(spool_dir.glob("*.escpos")):
                 job_id, _, kind = path.stem.partition("--")
                 self._pending[job_id] = PrintJob(job_id, kind, path.read_bytes())
@@ -111,6 +121,10 @@ class ReceiptPrinter:
         Raises ``DeviceConnectionError`` when it cannot be reached and ``ProtocolError`` for a
         garbled answer; either way the health says so first.
         """
+        with self._io:
+            return self._query_status()
+
+    def _query_status(self) -> PrinterStatus | None:
         if not self._connection.can_read:
             self._tracker.set(
                 HealthState.DEGRADED, "printer cannot report status (write-only connection)"
@@ -165,12 +179,15 @@ class ReceiptPrinter:
 
     def _send(self, job: PrintJob) -> None:
         try:
-            status = self.status()
-            if status is not None:
-                state, reason = status.health
-                if state is HealthState.FAULT:
-                    raise PrintFailed(job.job_id, reason, *_MESSAGES.get(reason, _DEFAULT_MESSAGE))
-            self._connection.write(job.data)
+            with self._io:
+                status = self._query_status()
+                if status is not None:
+                    state, reason = status.health
+                    if state is HealthState.FAULT:
+                        raise PrintFailed(
+                            job.job_id, reason, *_MESSAGES.get(reason, _DEFAULT_MESSAGE)
+                        )
+                self._connection.write(job.data)
         except PrintFailed as err:
             log.warning("print job %s (%s) kept for retry: %s", job.job_id, job.kind, err.reason)
             raise
@@ -190,10 +207,28 @@ class ReceiptPrinter:
         with self._lock:
             self._pending[job.job_id] = job
         if self._spool_dir:
-            (self._spool_dir / f"{job.job_id}--{job.kind}.escpos").write_bytes(job.data)
+            path = self._spool_dir / f"{job.job_id}--{job.kind}.escpos"
+            partial = path.with_suffix(".partial")
+            with partial.open("wb") as out:
+                out.write(job.data)
+                out.flush()
+                os.fsync(out.fileno())
+            partial.replace(path)
+            _fsync_dir(self._spool_dir)
 
     def _forget(self, job: PrintJob) -> None:
         with self._lock:
             self._pending.pop(job.job_id, None)
         if self._spool_dir:
             (self._spool_dir / f"{job.job_id}--{job.kind}.escpos").unlink(missing_ok=True)
+            _fsync_dir(self._spool_dir)
+
+
+def _fsync_dir(folder: Path) -> None:
+    """Make a rename or unlink in ``folder`` survive a power cut (the entry, not just the data)."""
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        with contextlib.suppress(OSError):  # some filesystems refuse fsync on a directory
+            os.fsync(fd)
+    finally:
+        os.close(fd)

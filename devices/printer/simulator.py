@@ -35,6 +35,7 @@ class PrinterSimulator:
         self.answer_delay_s = 0.0  # a slow line: status answers arrive late
         self.render_png = render_png
         self.receipts: list[list[Event]] = []
+        self.status_answers = 0  # status bytes sent back, late ones included
         self._decoder = EscPosDecoder()
         self._current: list[Event] = []
         self._stop = threading.Event()
@@ -78,6 +79,11 @@ class PrinterSimulator:
     def wait_for_receipts(self, count: int, timeout_s: float = 5.0) -> bool:
         with self._printed:
             return self._printed.wait_for(lambda: len(self.receipts) >= count, timeout_s)
+
+    def wait_for_status_answers(self, count: int, timeout_s: float = 5.0) -> bool:
+        """Block until ``count`` status bytes have been sent (late answers of a slow line too)."""
+        with self._printed:
+            return self._printed.wait_for(lambda: self.status_answers >= count, timeout_s)
 
     def close(self) -> None:
         self._stop.set()
@@ -138,6 +144,9 @@ class PrinterSimulator:
                     if self.answer_delay_s:
                         self._stop.wait(self.answer_delay_s)
                     self._reply(bytes([{1: printer, 2: offline, 4: paper}.get(event.n, printer)]))
+                    with self._printed:
+                        self.status_answers += 1
+                        self._printed.notify_all()
             elif isinstance(event, Cut):
                 self._finish()
             elif isinstance(event, Text | Qr):

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from hall_display.content import Call, HallState, Notice, Waiting, board_content
+from hall_display.content import Call, HallState, Message, Notice, Waiting, board_content
 
 pytestmark = pytest.mark.unit
 NOW = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)  # 10:00 Beijing
@@ -69,9 +69,17 @@ def test_active_outage_is_the_priority_message_in_local_time() -> None:
 
 def test_a_call_outranks_the_outage_for_its_flash_only() -> None:
     call = Call("B007", 5, NOW)
-    assert board_content(state([call], [OUTAGE]), NOW).priority.text.startswith("请 B007")  # type: ignore[union-attr]
-    after = board_content(state([call], [OUTAGE]), NOW + timedelta(seconds=12)).priority
-    assert (after is not None and "停水" in after.text) or "Water off" in after.text  # type: ignore[union-attr]
+    during = board_content(state([call], [OUTAGE]), NOW).priority
+    assert during == Message("请 B007 号到 5 号窗口", flash=True, colour="red")
+    # After the 10 s flash the notice is back, Chinese and English in 6 s turns (NOW starts
+    # an even turn: NOW's epoch seconds // 6 is even).
+    after = [
+        board_content(state([call], [OUTAGE]), NOW + timedelta(seconds=s)).priority
+        for s in (12, 18, 24)
+    ]
+    chinese = Message("停水通知：金融大街管道更换 09:00-17:00", colour="amber")
+    english = Message("Water off: main replacement on Jinrong St 09:00-17:00", colour="amber")
+    assert after == [chinese, english, chinese]
 
 
 def test_rotation_has_waiting_counts_and_announcements_in_both_languages() -> None:

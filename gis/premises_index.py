@@ -6,10 +6,13 @@ the area's size. The index sorts the premises along a Z-order (Morton) curve ove
 contiguous run of the sorted arrays. A query walks the quadtree down from the root,
 classifying the cells of each level against the area with shapely's vectorised predicates:
 
-- a cell wholly inside the area contributes its whole run, with no per-point test;
-- a cell that misses the area is dropped with everything under it;
-- a cell the boundary crosses is split into its four children, down to the leaves,
-  whose points alone get the exact ``shapely.contains_xy``.
+- a cell the area's boundary misses is wholly inside or wholly outside, and its centre
+  says which: inside, it contributes its whole run with no per-point test; outside, it
+  is dropped with everything under it;
+- a cell the boundary crosses is split into its four children, unless it holds few
+  points (``exact_below``, 64): then its points get the exact ``shapely.contains_xy``.
+  Four more boxes cost about as much as 35 point tests, so splitting a small cell saves
+  nothing. The leaves (about ``leaf_size`` points each) are always tested exactly.
 
 So the work follows the length of the area's boundary, not its area nor the register.
 
@@ -80,7 +83,15 @@ def check_area(area: BaseGeometry) -> None:
 class PremisesIndex:
     """Premises ``ids`` at WGS-84 ``lon``/``lat``; answers which lie inside an area."""
 
-    def __init__(self, ids: ArrayLike, lon: ArrayLike, lat: ArrayLike, *, leaf_size: int = 8):
+    def __init__(
+        self,
+        ids: ArrayLike,
+        lon: ArrayLike,
+        lat: ArrayLike,
+        *,
+        leaf_size: int = 8,
+        exact_below: int = 64,
+    ):
         self._ids = np.asarray(ids)
         x = np.asarray(lon, dtype=np.float64)
         y = np.asarray(lat, dtype=np.float64)
@@ -94,6 +105,7 @@ class PremisesIndex:
         ):
             raise ValueError("premises coordinates must be finite (lon, lat) in degrees")
         n = len(x)
+        self._exact_below = exact_below
         self._levels = min(_MAX_LEVELS, max(0, math.ceil(math.log(max(n, 1) / leaf_size, 4))))
         self._x0 = float(x.min()) if n else 0.0
         self._y0 = float(y.min()) if n else 0.0
@@ -148,9 +160,14 @@ class PremisesIndex:
         ):
             return (empty, empty), empty
         shapely.prepare(area)
-        wholly_inside = shapely.covers if include_boundary else shapely.contains_properly
+        # A cell whose box the boundary misses is wholly inside or wholly outside, and
+        # its centre tells which: one prepared predicate per cell, plus a point test.
+        boundary = area.boundary
+        shapely.prepare(boundary)
         whole_starts: list[IntArray] = []
         whole_ends: list[IntArray] = []
+        exact_starts: list[IntArray] = []
+        exact_ends: list[IntArray] = []
         cx = np.zeros(1, dtype=np.uint64)
         cy = np.zeros(1, dtype=np.uint64)
         for level in range(self._levels + 1):
@@ -161,34 +178,39 @@ class PremisesIndex:
             xmax = xmin + cell_w + 2 * _PAD
             ymax = ymin + cell_h + 2 * _PAD
             # Cheap cuts first: cells outside the area's bounding box, and empty cells.
-            near = (xmax >= amin_x) & (xmin <= amax_x) & (ymax >= amin_y) & (ymin <= amax_y)
+            keep = (xmax >= amin_x) & (xmin <= amax_x) & (ymax >= amin_y) & (ymin <= amax_y)
             shift = np.uint64(2 * (self._levels - level))
-            first_code = _morton(cx[near], cy[near]) << shift
+            first_code = _morton(cx[keep], cy[keep]) << shift
             starts = np.searchsorted(self._codes, first_code, side="left").astype(np.int64)
             ends = np.searchsorted(
                 self._codes, first_code + (np.uint64(1) << shift), side="left"
             ).astype(np.int64)
             occupied = ends > starts
+            keep[keep] = occupied
             starts, ends = starts[occupied], ends[occupied]
-            boxes = shapely.box(
-                xmin[near][occupied],
-                ymin[near][occupied],
-                xmax[near][occupied],
-                ymax[near][occupied],
+            cx, cy = cx[keep], cy[keep]
+            xmin, ymin, xmax, ymax = xmin[keep], ymin[keep], xmax[keep], ymax[keep]
+
+            crossing = shapely.intersects(boundary, shapely.box(xmin, ymin, xmax, ymax))
+            clear = ~crossing
+            inside = shapely.contains_xy(
+                area, (xmin[clear] + xmax[clear]) / 2, (ymin[clear] + ymax[clear]) / 2
             )
-            cx, cy = cx[near][occupied], cy[near][occupied]
-            inside = wholly_inside(area, boxes)
-            whole_starts.append(starts[inside])
-            whole_ends.append(ends[inside])
-            crossing = ~inside & shapely.intersects(area, boxes)
-            if level == self._levels:
-                candidates = _expand(starts[crossing], ends[crossing])
-                test = shapely.intersects_xy if include_boundary else shapely.contains_xy
-                hit = test(area, self._x[candidates], self._y[candidates])
-                exact: IntArray = candidates[hit]
-                return (np.concatenate(whole_starts), np.concatenate(whole_ends)), exact
-            # The four children of every crossing cell.
-            parents = int(crossing.sum())
-            cx = (np.repeat(cx[crossing], 4) << np.uint64(1)) | np.tile(_CHILD_X, parents)
-            cy = (np.repeat(cy[crossing], 4) << np.uint64(1)) | np.tile(_CHILD_Y, parents)
-        raise AssertionError("unreachable: the last level returns")  # pragma: no cover
+            whole_starts.append(starts[clear][inside])
+            whole_ends.append(ends[clear][inside])
+            # A crossing cell with few points is cheaper to test point by point than to
+            # split: four more boxes cost about as much as a few hundred point tests.
+            small = crossing & ((ends - starts <= self._exact_below) | (level == self._levels))
+            exact_starts.append(starts[small])
+            exact_ends.append(ends[small])
+            split = crossing & ~small
+            parents = int(split.sum())
+            if parents == 0:
+                break
+            cx = (np.repeat(cx[split], 4) << np.uint64(1)) | np.tile(_CHILD_X, parents)
+            cy = (np.repeat(cy[split], 4) << np.uint64(1)) | np.tile(_CHILD_Y, parents)
+
+        candidates = _expand(np.concatenate(exact_starts), np.concatenate(exact_ends))
+        test = shapely.intersects_xy if include_boundary else shapely.contains_xy
+        exact: IntArray = candidates[test(area, self._x[candidates], self._y[candidates])]
+        return (np.concatenate(whole_starts), np.concatenate(whole_ends)), exact

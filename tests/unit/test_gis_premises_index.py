@@ -86,14 +86,16 @@ def areas(draw: st.DrawFn) -> BaseGeometry:
 
 
 @settings(max_examples=150, deadline=None)
-@given(registers(), areas(), st.sampled_from([1, 4, 16]))
+@given(registers(), areas(), st.sampled_from([1, 4, 16]), st.sampled_from([0, 4, 64]))
 def test_the_index_agrees_with_brute_force_everywhere(
     register: tuple[NDArray[np.int64], NDArray[np.float64], NDArray[np.float64]],
     area: BaseGeometry,
     leaf_size: int,
+    exact_below: int,
 ) -> None:
     ids, lon, lat = register
-    index = PremisesIndex(ids, lon, lat, leaf_size=leaf_size)
+    # exact_below=0 splits crossing cells all the way to the leaves; 64 stops early.
+    index = PremisesIndex(ids, lon, lat, leaf_size=leaf_size, exact_below=exact_below)
     interior = ids[shapely.contains_xy(area, lon, lat)]
     closed = ids[shapely.intersects_xy(area, lon, lat)]
     np.testing.assert_array_equal(index.affected_ids(area), interior)
@@ -117,7 +119,7 @@ def test_boundary_rule_on_a_square_with_a_hole() -> None:
     names = np.array(list(points))
     lon = np.array([p[0] for p in points.values()])
     lat = np.array([p[1] for p in points.values()])
-    index = PremisesIndex(names, lon, lat, leaf_size=1)
+    index = PremisesIndex(names, lon, lat, leaf_size=1, exact_below=0)
     assert index.affected_ids(area).tolist() == ["inside"]
     assert index.affected_ids(area, include_boundary=True).tolist() == [
         "inside",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gis.coords import amap_marker_url, gcj02_to_wgs84, out_of_china, wgs84_to_gcj02
@@ -54,6 +54,7 @@ def test_outside_china_nothing_moves() -> None:
     assert gcj02_to_wgs84(-74.006, 40.7128) == (-74.006, 40.7128)
 
 
+@settings(deadline=None)
 @given(
     st.floats(min_value=73.0, max_value=135.0),
     st.floats(min_value=18.0, max_value=53.0),

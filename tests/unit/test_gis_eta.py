@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
 import logging
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
@@ -155,7 +157,11 @@ def test_blocks_cover_every_pair_once_within_the_limit(
 
 CELL = st.one_of(st.none(), st.integers(0, 10**6), st.floats(0, 1e6))
 JSON = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=5),
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=5),
     lambda inner: (
         st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
     ),
@@ -257,6 +263,19 @@ def test_service_refusals_keep_the_service_code() -> None:
             {"error_code": 171, "error": "No suitable edges near location"}, 1, 1
         )
     assert valhalla.value.code == "171"
+
+
+@settings(deadline=None)
+@given(JSON)
+def test_standard_json_reads_back_as_sent(value: object) -> None:
+    assert load_json(json.dumps(value).encode()) == value
+
+
+@settings(deadline=None)
+@given(st.binary(max_size=200))
+def test_any_bytes_are_json_or_a_typed_refusal(body: bytes) -> None:
+    with contextlib.suppress(RoutingBadResponse):
+        load_json(body)
 
 
 def test_json_constants_outside_the_standard_are_refused() -> None:

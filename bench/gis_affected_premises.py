@@ -17,6 +17,7 @@ import math
 import statistics
 import time
 from collections.abc import Callable
+from functools import partial
 
 import numpy as np
 import shapely
@@ -100,17 +101,20 @@ def main() -> None:
         "ring with a hole": buffer_m(Point(centre), 1500).difference(buffer_m(Point(centre), 600)),
     }
     print(f"{'area':<22}{'km²':>7}{'affected':>10}{'index ms':>10}{'brute ms':>10}{'ratio':>7}")
+
+    def brute_force(area: BaseGeometry) -> np.ndarray:
+        found: np.ndarray = ids[shapely.contains_xy(area, lon, lat)]
+        return found
+
     worst = 0.0
     for name, area in areas.items():
         shapely.prepare(area)
         found = index.affected_ids(area)
-        brute = ids[shapely.contains_xy(area, lon, lat)]
+        brute = brute_force(area)
         if not np.array_equal(found, brute):
             raise SystemExit(f"{name}: the index and brute force disagree")
-        indexed = median_ms(lambda area=area: index.affected_ids(area), args.repeats)
-        brute_ms = median_ms(
-            lambda area=area: ids[shapely.contains_xy(area, lon, lat)], args.repeats
-        )
+        indexed = median_ms(partial(index.affected_ids, area), args.repeats)
+        brute_ms = median_ms(partial(brute_force, area), args.repeats)
         worst = max(worst, indexed)
         print(
             f"{name:<22}{area_m2(area) / 1e6:>7.2f}{len(found):>10,}"

@@ -36,8 +36,22 @@ def buffer_m(geometry: BaseGeometry, metres: float) -> BaseGeometry:
 
 
 def area_m2(geometry: BaseGeometry) -> float:
+    if geometry.is_empty:
+        return 0.0  # an empty intersection has no centre to project around
     forward, _ = _transformers(*_origin(geometry))
     return float(shapely.transform(geometry, forward.transform, interleaved=False).area)
+
+
+def distance_to_m(point: tuple[float, float], geometry: BaseGeometry) -> float:
+    """Metres from a ``(lon, lat)`` point to the nearest part of a geometry (0 inside it).
+
+    Both are projected around the point itself, where the local projection is true to
+    scale, so this holds for the few kilometres a hall's notice radius spans.
+    """
+    forward, _ = _transformers(round(point[0], 3), round(point[1], 3))
+    x, y = forward.transform(point[0], point[1])
+    local = shapely.transform(geometry, forward.transform, interleaved=False)
+    return float(shapely.distance(shapely.Point(x, y), local))
 
 
 def distance_m(a: tuple[float, float], b: tuple[float, float]) -> float:

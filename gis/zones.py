@@ -27,5 +27,10 @@ class ZoneIndex(Generic[K]):
         # Shared borders: the lowest-indexed zone wins, so the answer is stable.
         return self._keys[int(min(hits))]
 
+    def zones_at(self, lon: float, lat: float) -> list[K]:
+        """Every zone holding the point, borders included: a point on a shared border is in both."""
+        hits = self._tree.query(Point(lon, lat), predicate="intersects")
+        return [self._keys[int(i)] for i in sorted(hits)]
+
     def zones_touching(self, area: BaseGeometry) -> list[K]:
         return [self._keys[int(i)] for i in sorted(self._tree.query(area, predicate="intersects"))]

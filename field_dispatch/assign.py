@@ -323,7 +323,12 @@ def plan_backlog(
     pinned_orders = {p.order_id for p in pins}
     for i, crew in enumerate(crews):
         j = order_index.get(crew.current_order_id or "")
-        if working[i] and j is not None and orders[j].order_id not in pinned_orders:
+        if (
+            working[i]
+            and j is not None
+            and not order_done[j]  # two crews reporting the same order: the first keeps it
+            and orders[j].order_id not in pinned_orders
+        ):
             record(i, j, Source.KEPT)
         elif working[i]:
             crew_done[i] = True  # busy with something outside this plan, or pulled by a pin

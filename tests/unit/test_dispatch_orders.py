@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -13,8 +14,8 @@ from field_dispatch.orders import (
     CrewArrived,
     CrewSetOff,
     FollowUpRecorded,
-    IgnoreReason,
     Ignored,
+    IgnoreReason,
     OrderAccepted,
     OrderCancelled,
     OrderClosed,
@@ -272,7 +273,7 @@ CREWS = ("c1", "c2")
 @st.composite
 def events(draw: st.DrawFn) -> OrderEvent:
     kind = draw(st.integers(0, 10))
-    base = {
+    base: dict[str, Any] = {
         "event_id": draw(st.sampled_from([f"e{n}" for n in range(12)])),
         "order_id": "wo-1",
         "at": at(draw(st.integers(0, 600))),

@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 from field_dispatch.orders import (
     Applied,
     CrewArrived,
-    IgnoreReason,
     Ignored,
+    IgnoreReason,
     OrderDispatched,
     new_order,
     transition,

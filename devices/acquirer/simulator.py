@@ -138,7 +138,8 @@ class AcquirerSimulator:
         self._balances = {_tag(card.pan): card.balance_fen for card in cards}
         self._bookings: dict[tuple[str, int], Booking] = {}
         self._faults: list[Fault] = []
-        self._lock = threading.Lock()
+        # Re-entrant: ``wait_for`` predicates call the locked accessors while the lock is held.
+        self._lock = threading.RLock()
         self._changed = threading.Condition(self._lock)
         self._sequence = itertools.count(1)
         self.received: list[str] = []  # MTIs in arrival order
@@ -220,6 +221,8 @@ class AcquirerSimulator:
 
     def close(self) -> None:
         self._stop.set()
+        with contextlib.suppress(OSError):
+            self._server.shutdown(socket.SHUT_RDWR)  # wakes the accept() below on Linux
         with contextlib.suppress(OSError):
             self._server.close()
         with self._lock:

@@ -54,6 +54,8 @@ from devices.acquirer.journal import (
 from devices.acquirer.keys import TerminalKeys
 from devices.acquirer.protocol import (
     TERMINAL_TPDU,
+    EchoRequest,
+    EchoResponse,
     FinancialRequest,
     FinancialResponse,
     MessageRefused,
@@ -220,6 +222,31 @@ class Acquirer:
     @property
     def health(self) -> DeviceHealth:
         return self._health.current
+
+    def echo(self) -> DeviceHealth:
+        """Ask the acquirer whether it is there (0800 echo test) and update ``health``.
+
+        Needs no lock: it uses its own connection and STAN and touches no attempt.
+        """
+        request = EchoRequest(
+            stan=self._stans.next(),
+            terminal_id=self.terminal_id,
+            merchant_id=self.merchant_id,
+            transmitted=Stamp.at(self._clock()).transmitted,
+        )
+        try:
+            answer = self._exchange(encode(request, self._keys.mac_key, tpdu=self._tpdu))
+        except AcquirerUnreachable as err:
+            return self._health.set(HealthState.FAULT, str(err))
+        except _NoAnswer as err:
+            return self._health.set(HealthState.FAULT, f"echo test: {err.problem.value}")
+        if not (isinstance(answer, EchoResponse) and answer.stan == request.stan):
+            return self._health.set(HealthState.FAULT, "echo test: not an answer to it")
+        if answer.response_code != codes.APPROVED:
+            return self._health.set(HealthState.FAULT, f"echo test: code {answer.response_code}")
+        if self.pending_reversals():
+            return self._health.set(HealthState.DEGRADED, "reversals waiting to be sent again")
+        return self._health.set(HealthState.CONNECTED, "echo test answered")
 
     def pending_reversals(self) -> list[Attempt]:
         return [a for a in self._journal.unfinished() if a.stage is Stage.REVERSAL_PENDING]

@@ -41,14 +41,18 @@ Fields used (ISO 8583:1987 numbering):
   49  currency (156 = CNY)                   n3           all
   52  PIN block, encrypted                   b64          0200 (when a PIN was entered)
   64  MAC (no secondary bitmap)              b64          0200, 0210, 0410
+  70  network management code (301 = echo)   n3           0800, 0810
   90  original data elements                 n42          0400, 0401
- 128  MAC (with secondary bitmap)            b64          0400, 0401
+ 128  MAC (with secondary bitmap)            b64          0400, 0401, 0800, 0810
 ====  =====================================  ===========  =====================
 
 Field 90 is the original MTI (4), STAN (6), transmission date-time (10), acquiring and
 forwarding institution ids (11 each, zeros when unknown). A reversal carries the original's
 STAN in field 11 too, as UnionPay terminals do, and never the PAN: after a restart the terminal
 no longer has it, and the acquirer finds the original by terminal id + STAN.
+
+Network management (0800 → 0810, field 70 = 301 "echo test") carries fields 7, 11, 41, 42
+and 70 only; the terminal uses it to tell whether the acquirer answers at all.
 """
 
 from __future__ import annotations
@@ -125,6 +129,7 @@ SPEC: dict[str, dict[str, Any]] = {
     "49": _bcd(3) | {"desc": "Currency code, transaction"},
     "52": _binary(8) | {"desc": "PIN data"},
     "64": _binary(MAC_LENGTH) | {"desc": "MAC"},
+    "70": _bcd(3) | {"desc": "Network management information code"},
     "90": _bcd(42) | {"desc": "Original data elements"},
     "128": _binary(MAC_LENGTH) | {"desc": "MAC (secondary)"},
 }
@@ -270,7 +275,40 @@ class ReversalResponse:
     currency: str = CNY
 
 
-Message = FinancialRequest | FinancialResponse | ReversalRequest | ReversalResponse
+ECHO_TEST = "301"
+
+
+@dataclass(frozen=True)
+class EchoRequest:
+    """0800 echo test: is the acquirer there and are our keys right?"""
+
+    MTI: ClassVar[str] = "0800"
+    stan: int
+    terminal_id: str
+    merchant_id: str
+    transmitted: str  # field 7, MMDDhhmmss UTC
+    code: str = ECHO_TEST
+
+
+@dataclass(frozen=True)
+class EchoResponse:
+    MTI: ClassVar[str] = "0810"
+    stan: int
+    terminal_id: str
+    merchant_id: str
+    transmitted: str
+    response_code: str
+    code: str = ECHO_TEST
+
+
+Message = (
+    FinancialRequest
+    | FinancialResponse
+    | ReversalRequest
+    | ReversalResponse
+    | EchoRequest
+    | EchoResponse
+)
 
 
 def mask(pan: str) -> str:
@@ -326,6 +364,17 @@ def encode(message: Message, mac_key: bytes, *, tpdu: bytes = TERMINAL_TPDU) -> 
 
 
 def _fields_of(message: Message) -> dict[str, str]:
+    if isinstance(message, EchoRequest | EchoResponse):
+        fields = {
+            "7": message.transmitted,
+            "11": f"{_stan(message.stan):06d}",
+            "41": _text_value(message.terminal_id, 8, "terminal id"),
+            "42": _text_value(message.merchant_id, 15, "merchant id"),
+            "70": message.code,
+        }
+        if isinstance(message, EchoResponse):
+            fields["39"] = message.response_code
+        return _checked(message.MTI, fields)
     fields = {
         "3": _digits(message.processing_code, 6, "processing code"),
         "4": _digits(f"{_amount(message.amount_fen):012d}", 12, "amount"),
@@ -368,11 +417,15 @@ def _fields_of(message: Message) -> dict[str, str]:
         fields["39"] = message.response_code
         if message.rrn is not None:
             fields["37"] = message.rrn
+    return _checked(message.MTI, fields)
+
+
+def _checked(mti: str, fields: dict[str, str]) -> dict[str, str]:
     # Check what we send with the same rules we apply to what we receive.
     try:
-        _check_fields(message.MTI, fields)
+        _check_fields(mti, fields)
     except MessageRefused as err:
-        raise ValueError(f"cannot send this {message.MTI}: {err.detail}") from None
+        raise ValueError(f"cannot send this {mti}: {err.detail}") from None
     return fields
 
 
@@ -415,6 +468,8 @@ _REQUIRED: dict[str, frozenset[str]] = {
     "0400": _ALWAYS | {"25", "39", "90"},
     "0401": _ALWAYS | {"25", "39", "90"},
     "0410": _ALWAYS | {"39"},
+    "0800": frozenset({"7", "11", "41", "42", "70"}),
+    "0810": frozenset({"7", "11", "39", "41", "42", "70"}),
 }
 _OPTIONAL: dict[str, frozenset[str]] = {
     "0200": frozenset({"14", "35", "52"}),
@@ -422,6 +477,8 @@ _OPTIONAL: dict[str, frozenset[str]] = {
     "0400": frozenset({"37"}),
     "0401": frozenset({"37"}),
     "0410": frozenset({"37"}),
+    "0800": frozenset(),
+    "0810": frozenset(),
 }
 
 _PAN = re.compile(r"[0-9]{12,19}")
@@ -467,7 +524,7 @@ def decode(payload: bytes, mac_key: bytes) -> Message:
     if not mac_matches(mac_key, payload[TPDU_LENGTH:-MAC_LENGTH], payload[-MAC_LENGTH:]):
         raise MessageRefused(RefusalReason.BAD_MAC, f"field {mac_field} does not verify")
     del fields[mac_field]
-    if secondary and "90" not in fields:
+    if secondary and not any(64 < int(key) < 128 for key in fields):
         raise MessageRefused(RefusalReason.MALFORMED, "a secondary bitmap with no field in it")
     _check_fields(mti, fields)
     return _message(mti, fields)
@@ -546,11 +603,23 @@ _FIELD_OK: dict[str, Callable[[str], bool]] = {
     "42": lambda v: len(v) == 15 and bool(_PRINTABLE.fullmatch(v)),
     "49": _is_digits(3),
     "52": lambda v: len(v) == 16,
+    "70": _is_digits(3),
     "90": _original_ok,
 }
 
 
 def _message(mti: str, f: dict[str, str]) -> Message:
+    if mti in ("0800", "0810"):
+        echo: dict[str, Any] = {
+            "stan": int(f["11"]),
+            "terminal_id": f["41"],
+            "merchant_id": f["42"],
+            "transmitted": f["7"],
+            "code": f["70"],
+        }
+        if mti == "0800":
+            return EchoRequest(**echo)
+        return EchoResponse(**echo, response_code=f["39"])
     common: dict[str, Any] = {
         "stan": int(f["11"]),
         "amount_fen": int(f["4"]),

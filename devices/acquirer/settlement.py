@@ -240,18 +240,23 @@ def _blank(line: str, number: int, start: int, end: int) -> None:
 
 def _date(line: str, number: int, start: int, end: int) -> date:
     value = _field_digits(line, number, start, end)
-    try:
-        return datetime.strptime(value, "%Y%m%d").date()
-    except ValueError:
-        raise SettlementRefused(number, f"columns {start}–{end}: not a date") from None
+    return _when(value, "%Y%m%d", f"columns {start}–{end}", number).date()
 
 
 def _moment(line: str, number: int, start: int, end: int) -> datetime:
     value = _field_digits(line, number, start, end)
+    return _when(value, _STAMP, f"columns {start}–{end}", number)
+
+
+def _when(value: str, pattern: str, where: str, number: int) -> datetime:
     try:
-        return datetime.strptime(value, _STAMP).replace(tzinfo=CHINA_TIME)
+        moment = datetime.strptime(value, pattern).replace(tzinfo=CHINA_TIME)
     except ValueError:
-        raise SettlementRefused(number, f"columns {start}–{end}: not a date and time") from None
+        moment = None
+    # strptime takes any year; a settlement file's dates are this century's.
+    if moment is None or not 2000 <= moment.year <= 2099:
+        raise SettlementRefused(number, f"{where}: not a date")
+    return moment
 
 
 def _digits(value: str, length: int, what: str) -> str:

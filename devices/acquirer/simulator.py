@@ -35,6 +35,8 @@ from devices.acquirer.keys import DEMO_KEYS, TerminalKeys
 from devices.acquirer.protocol import (
     CHINA_TIME,
     TPDU_LENGTH,
+    EchoRequest,
+    EchoResponse,
     FinancialRequest,
     FinancialResponse,
     Message,
@@ -346,6 +348,18 @@ class AcquirerSimulator:
                     return self._purchase(message, fault)
                 if isinstance(message, ReversalRequest):
                     return self._reversal(message, fault)
+                if isinstance(message, EchoRequest):
+                    code = (
+                        fault.response_code if fault and fault.kind is FaultKind.DECLINE else "00"
+                    )
+                    return EchoResponse(
+                        message.stan,
+                        message.terminal_id,
+                        message.merchant_id,
+                        message.transmitted,
+                        code,
+                        message.code,
+                    )
                 return None  # a terminal does not send answers
             finally:
                 self._changed.notify_all()

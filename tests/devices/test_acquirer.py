@@ -261,6 +261,22 @@ def test_an_unanswered_reversal_waits_in_the_journal_and_the_next_start_finishes
     assert isinstance(again, Unavailable) and again.reversal is ReversalState.REVERSED
 
 
+def test_the_echo_test_tells_the_health(
+    sim: AcquirerSimulator, make_acquirer: Callable[..., Acquirer]
+) -> None:
+    acquirer = make_acquirer()
+    assert acquirer.echo().state.value == "connected"
+    sim.inject(Fault(FaultKind.DECLINE, response_code="96", mtis=frozenset({"0800"}), times=1))
+    assert "96" in acquirer.echo().reason
+    sim.inject(Fault(FaultKind.WRONG_MAC, mtis=frozenset({"0800"}), times=1))
+    assert acquirer.echo().reason == "echo test: bad_mac"
+    assert acquirer.echo().state.value == "connected"
+    sim.close()
+    health = acquirer.echo()
+    assert (health.state.value, "cannot connect" in health.reason) == ("fault", True)
+    assert sim.received == ["0800"] * 4
+
+
 # --- exactly once ------------------------------------------------------------------------
 
 

@@ -13,6 +13,8 @@ from devices.acquirer import codes
 from devices.acquirer.keys import DEMO_KEYS, TerminalKeys
 from devices.acquirer.mac import retail_mac
 from devices.acquirer.protocol import (
+    EchoRequest,
+    EchoResponse,
     FinancialRequest,
     FinancialResponse,
     MessageRefused,
@@ -100,6 +102,7 @@ def test_retail_mac_matches_published_vectors(key: str, data: bytes, mac: str) -
         ("0200_visa_track2_pin.hex", REQUEST, "6000030000"),
         ("0210_approved.hex", RESPONSE, "6000000003"),
         ("0400_reversal_timeout.hex", REVERSAL, "6000030000"),
+        ("0800_echo_test.hex", EchoRequest(9, TID, MID, "1123020304"), "6000030000"),
     ],
 )
 def test_encode_and_decode_match_the_hand_assembled_frames(
@@ -135,6 +138,11 @@ def test_reversal_tpdu_and_repeat_mti() -> None:
     assert raw[5:7] == bytes.fromhex("0401")
     decoded = decode(raw, KEY)
     assert isinstance(decoded, ReversalRequest) and decoded.repeat
+
+
+def test_echo_answer_round_trip() -> None:
+    answer = EchoResponse(9, TID, MID, "1123020304", "00")
+    assert decode(encode(answer, KEY), KEY) == answer
 
 
 def test_reversal_response_round_trip_without_rrn() -> None:

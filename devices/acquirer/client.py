@@ -309,7 +309,11 @@ class Acquirer:
             return _reversal_state(attempt)
 
     def recover(self, was_recorded: Callable[[str], bool]) -> list[Recovered]:
-        """Finish every attempt a previous run left open (see the module docstring)."""
+        """Finish every attempt a previous run left open (see the module docstring).
+
+        Call it once at start, before the first ``authorise``: an approval the hall is still
+        recording would otherwise look unrecorded and be reversed under it.
+        """
         done: list[Recovered] = []
         with self._lock:
             for attempt in self._journal.unfinished():

@@ -492,3 +492,34 @@ class AcquirerSimulator:
 
 def _tag(pan: str) -> str:
     return hashlib.sha256(pan.encode("ascii")).hexdigest()
+
+
+def main(argv: list[str] | None = None) -> None:
+    """``python -m devices.acquirer.simulator``: an acquirer for the demo, until Ctrl-C."""
+    import argparse
+    import signal
+
+    parser = argparse.ArgumentParser(description="ISO 8583 acquirer simulator (demo keys)")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=0, help="0: any free port")
+    parser.add_argument("--delay-ms", type=float, default=0.0, help="think time per answer")
+    parser.add_argument("--settlement-dir", type=Path, help="write today's file here on exit")
+    args = parser.parse_args(argv)
+    simulator = AcquirerSimulator(host=args.host, port=args.port, delay_s=args.delay_ms / 1000)
+    print(f"acquirer simulator listening on {simulator.host}:{simulator.port}", flush=True)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        while not stop.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        simulator.close()
+        if args.settlement_dir is not None:
+            day = datetime.now(CHINA_TIME).date()
+            print(f"settlement file: {simulator.write_settlement(args.settlement_dir, day)}")
+
+
+if __name__ == "__main__":
+    main()

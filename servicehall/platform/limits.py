@@ -19,6 +19,9 @@ from servicehall.platform.strict_json import JsonRefused, loads_strict
 
 MAX_BODY_BYTES = 64 * 1024  # the hall API's largest request is well under 1 KiB
 DRAIN_BYTES = 4 * 1024 * 1024
+# Methods whose body is content (RFC 9110 §9.3); a body on GET or DELETE has no meaning, and
+# no route reads it, so its JSON is not checked (its size is: a server reads it all).
+CONTENT_METHODS = frozenset({"POST", "PUT", "PATCH"})
 
 
 def _header(scope: Scope, name: bytes) -> bytes | None:
@@ -80,7 +83,7 @@ class RequestLimits:
                 drained = await self._drain(receive, len(body), more)
                 await TOO_LARGE.send(send, self._limit_detail(), close=not drained)
                 return
-        if body and is_json(_header(scope, b"content-type")):
+        if body and scope["method"] in CONTENT_METHODS and is_json(_header(scope, b"content-type")):
             try:
                 loads_strict(bytes(body))
             except JsonRefused as refused:

@@ -36,13 +36,15 @@ def db_upgrade(ctx: click.Context, site: str | None, revision: str) -> None:
 @site_option("the central site")
 @click.pass_context
 def db_current(ctx: click.Context, site: str | None) -> None:
-    """Print the database's revision and the code's head revision."""
+    """Print the database's revision and the code's head revision (never creates one)."""
     from servicedb import migrate
-    from servicedb.engine import make_engine, redact_url
+    from servicedb.engine import redact_url
+    from servicehall.platform.database import open_database
 
     settings = settings_of(ctx)
     url = settings.database_url(site or settings.central.site)
-    engine = make_engine(url)
+    # Only reads: a missing SQLite file is reported, not created (nor migrated).
+    engine = open_database(url, auto_upgrade=False, require_head=False, create=False)
     try:
         click.echo(
             f"{redact_url(url)}: current {migrate.current_revision(engine)}, "

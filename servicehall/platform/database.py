@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, make_url, text
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from servicedb import migrate
@@ -19,8 +20,35 @@ class SchemaBehind(UserFacingError):
     pass
 
 
-def open_database(url: str, *, auto_upgrade: bool, require_head: bool = True) -> Engine:
-    """Connect (or explain in one line why not) and make sure the schema is at head."""
+class DatabaseMissing(UserFacingError):
+    pass
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The file an SQLite URL names; None for other databases and in-memory ones."""
+    parsed = make_url(url)
+    database = parsed.database
+    if parsed.get_backend_name() != "sqlite" or not database or database == ":memory:":
+        return None
+    if database.startswith("file:"):  # a URI filename (file:…?mode=…): SQLite decides
+        return None
+    return Path(database).expanduser()
+
+
+def open_database(
+    url: str, *, auto_upgrade: bool, require_head: bool = True, create: bool = True
+) -> Engine:
+    """Connect (or explain in one line why not) and make sure the schema is at head.
+
+    With ``create=False`` (commands that only read) a missing SQLite file is an error, not
+    a new empty database; nothing is made on disk, not even its folder.
+    """
+    path = sqlite_file(url)
+    if not create and path is not None and not path.is_file():
+        raise DatabaseMissing(
+            f"no database at {redact_url(url)}; create it with `servicehall db upgrade` "
+            "(or check --site and the data directory)"
+        )
     engine = make_engine(url)
     try:
         with engine.connect() as connection:

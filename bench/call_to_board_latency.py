@@ -26,6 +26,7 @@ from hall_display.state import hall_state
 from servicedb import migrate
 from servicedb.engine import make_engine
 from servicehall.demo.seed import seed_city
+from servicehall.demo.seed.city import DEMO_STAFF_PIN
 
 CALL_PHRASES = ("请", "号到", "号窗口")
 
@@ -42,14 +43,22 @@ def main() -> None:
         engine = make_engine(f"sqlite:///{Path(folder) / 'hall.db'}")
         migrate.upgrade(engine)
         seed_city(engine, premises=0)
-        queue = HallQueue(engine, "hall-xicheng", clock=lambda: datetime.now(UTC))
+        # 10:00 in the hall, whatever the time here: the hall issues tickets only when open.
+        started_at = datetime.now(UTC)
+        opened = started_at.replace(hour=2, minute=0)
+
+        def hall_now() -> datetime:
+            return opened + (datetime.now(UTC) - started_at)
+
+        queue = HallQueue(engine, "hall-xicheng", clock=hall_now)
+        queue.sign_in(1, "S001", DEMO_STAFF_PIN)
         simulator = AlphaSignSimulator(Path(folder))
         board = AlphaBoard(simulator.path, bytesize=8, parity="N", width=240, phrases=CALL_PHRASES)
         driver = BoardDriver(board)
         loop = DisplayLoop(
             lambda now: board_content(hall_state(queue, engine, now), now),
             [driver],
-            lambda: datetime.now(UTC),
+            hall_now,
             interval_s=0.5,
         )
         loop.tick()
@@ -68,6 +77,7 @@ def main() -> None:
             while simulator.state.priority is shown_before:
                 time.sleep(0.0002)
             latencies.append(time.perf_counter() - started)
+            queue.start(1)  # served: the next "next" finishes it
             time.sleep(0.3)
         loop.stop()
 

@@ -73,18 +73,9 @@ def site_option(default_help: str) -> Callable[[FC], FC]:
 
 def open_site_database(ctx: click.Context, site: str) -> Engine:
     """The site's database for a command that works on an existing hall: never creates one."""
-    from sqlalchemy.engine import make_url
-
     from servicehall.platform.database import open_database
 
     settings = settings_of(ctx)
-    url = settings.database_url(site)
-    parsed = make_url(url)
-    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
-        path = Path(parsed.database).expanduser()
-        if not path.exists():
-            raise UserFacingError(
-                f"no database for site {site!r} at {path}; "
-                "check --site and the data directory (servicehall seed / hall provision makes one)"
-            )
-    return open_database(url, auto_upgrade=settings.database.auto_upgrade)
+    return open_database(
+        settings.database_url(site), auto_upgrade=settings.database.auto_upgrade, create=False
+    )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import socket
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -55,9 +56,11 @@ def hall(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hall]:
     engine = open_database(settings.database_url(HALL), auto_upgrade=True)
     seed_city(engine, premises=0)
     kiosk = issue_token(engine, HALL, DeviceKind.KIOSK, "kiosk-1")
-    counter = issue_token(engine, HALL, DeviceKind.COUNTER_TERMINAL, "counter-1")
+    counter = issue_token(engine, HALL, DeviceKind.COUNTER_TERMINAL, "counter-1", counters=[1])
     close_database(engine)
-    site = build_hall(settings, HALL, port=0)
+    # 10:00 in the hall today, whatever the time here: the hall issues tickets only when open.
+    ten_am = datetime.now(UTC).replace(hour=2, minute=0)
+    site = build_hall(settings, HALL, port=0, clock=lambda: ten_am)
     try:
         with serving([site.endpoint]) as urls:
             yield Hall(

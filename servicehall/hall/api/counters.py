@@ -56,7 +56,7 @@ IdempotencyKey = Annotated[
 router = APIRouter(
     prefix="/counters/{number}",
     tags=["counters"],
-    responses=error_responses(401, 403, 404, 409, 422),
+    responses=error_responses(401, 403, 404, 409, 413, 422),
 )
 
 

@@ -14,7 +14,7 @@ from servicehall.hall.api.schemas import RatingIn, TakeTicketIn, TicketOut
 router = APIRouter(prefix="/tickets", tags=["tickets"])
 
 
-@router.post("", status_code=201, responses=error_responses(401, 403, 404, 409, 422))
+@router.post("", status_code=201, responses=error_responses(401, 403, 404, 409, 413, 422))
 def take_ticket(body: TakeTicketIn, parts: Parts, _device: Kiosk) -> TicketOut:
     reason = body.priority_reason.value if body.priority_reason else None
     view = parts.queue.take_ticket(
@@ -32,7 +32,9 @@ def ticket_status(ticket_id: uuid.UUID, parts: Parts) -> TicketOut:
 
 
 @router.post(
-    "/{ticket_id}/rating", status_code=204, responses=error_responses(401, 403, 404, 409, 422)
+    "/{ticket_id}/rating",
+    status_code=204,
+    responses=error_responses(401, 403, 404, 409, 413, 422),
 )
 def rate(ticket_id: uuid.UUID, body: RatingIn, parts: Parts, _device: Kiosk) -> None:
     parts.queue.rate(ticket_id, body.score)

@@ -1,0 +1,86 @@
+"""The kiosk's magnetic-stripe reader: one serial line, three kinds of card (``kiosk.cards``).
+
+``devices.cardreader.reader.MagstripeSerialReader`` knows bank cards only; the kiosk also
+takes the utility's customer and VIP cards on the same reader, so it reads the line itself
+(through ``devices.serial_link.SerialLink``, which reopens the port after an unplug) and
+classifies it. Nothing here logs track data: a swipe is logged by its masked ``repr``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import time
+from collections.abc import Callable
+from datetime import date
+from typing import Protocol
+
+from devices.errors import DeviceConnectionError, DeviceTimeout
+from devices.health import DeviceHealth, HealthState
+from devices.serial_link import SerialLink
+from kiosk.cards import Swipe, parse_kiosk_swipe
+
+log = logging.getLogger(__name__)
+
+
+class SwipeReader(Protocol):
+    """Returns a swipe, None when nobody swiped before the timeout, raises ``CardReadError``
+    for a card that cannot be used and ``DeviceConnectionError`` when the reader is gone."""
+
+    @property
+    def health(self) -> DeviceHealth: ...
+
+    def read_swipe(self, timeout_s: float) -> Swipe | None: ...
+
+    def close(self) -> None: ...
+
+
+class KioskCardReader:
+    def __init__(
+        self,
+        port: str,
+        *,
+        baudrate: int = 9600,
+        today: Callable[[], date] = date.today,
+        min_backoff_s: float = 0.5,
+        max_backoff_s: float = 5.0,
+    ) -> None:
+        # A kiosk's reader comes back within seconds of a replug; keep the backoff short.
+        self._link = SerialLink(
+            port,
+            name=f"card reader {port}",
+            baudrate=baudrate,
+            timeout_s=0.2,
+            min_backoff_s=min_backoff_s,
+            max_backoff_s=max_backoff_s,
+        )
+        self._today = today
+
+    @property
+    def health(self) -> DeviceHealth:
+        return self._link.health.current
+
+    def probe(self) -> DeviceHealth:
+        """Open the port if it is closed (after an unplug), so health says what is true now."""
+        with contextlib.suppress(DeviceConnectionError):
+            self._link.open()
+        return self.health
+
+    def read_swipe(self, timeout_s: float) -> Swipe | None:
+        deadline = time.monotonic() + timeout_s
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return None
+            try:
+                line = self._link.read_until(b"\r\n", timeout_s=left, max_bytes=256)
+            except DeviceTimeout:
+                return None
+            if line.strip(b"\r\n\x00 "):
+                swipe = parse_kiosk_swipe(line, today=self._today())
+                log.info("card read: %r", swipe)
+                return swipe
+
+    def close(self) -> None:
+        self._link.close()
+        self._link.health.set(HealthState.FAULT, "closed")

@@ -1,0 +1,1 @@
+"""Card payments exactly once: one idempotency key per attempt, from the tap to the ledger."""

@@ -297,18 +297,19 @@ class KioskCore:
         self.hall_name = HallName(queue.name_zh, queue.name_en)
         self._hall_named = True
 
-    def hall_lost(self, why: str) -> None:
+    def hall_lost(self, why: str, *, noticed_by_heartbeat: bool = False) -> None:
+        """The hall does not answer: out of service — at once when a customer's own step
+        failed or nobody is here; when the heartbeat noticed it under a customer, as soon as
+        they finish (a QR order they are paying, say, keeps its own retries)."""
         log.warning("hall unreachable: %s", why)
         with self._lock:
             self.last_error = f"hall unreachable: {why}"[:300]
             self.hall_reachable = False
             if self.p.card.money_in_flight():
                 return  # the payment's own retries carry on; its screen says what happens
-            self._cancel_screen_tasks()
-            self.p.forget()
-            self.screen = ScreenName.OUT_OF_SERVICE
-            self.notice = None
-        self.changed()
+            if noticed_by_heartbeat and self.screen not in (ScreenName.HOME, ScreenName.OUT_OF_SERVICE):
+                return
+        self.reset()  # the next person at the kiosk starts afresh, whatever the last one did
 
     def hall_back(self) -> None:
         with self._lock:
@@ -337,7 +338,7 @@ class KioskCore:
             if not self._hall_named:
                 self.learn_hall(self.hall.queue())
         except HallUnreachable as err:
-            self.hall_lost(str(err))
+            self.hall_lost(str(err), noticed_by_heartbeat=True)
             return
         except HallClientError as err:
             log.warning("heartbeat refused: %s", err)
@@ -345,6 +346,7 @@ class KioskCore:
         self.hall_back()
         if self.payments is not None:
             self.payments.settle_pending()
+        self.changed()  # devices' health and the hall's name show on the screens
 
     def device_health(self) -> list[KioskDeviceHealth]:
         found: list[tuple[str, DeviceHealth]] = []

@@ -42,6 +42,7 @@ class KioskCardReader:
         *,
         baudrate: int = 9600,
         today: Callable[[], date] = date.today,
+        account_prefix: str = "XC",
         min_backoff_s: float = 0.5,
         max_backoff_s: float = 5.0,
     ) -> None:
@@ -55,6 +56,7 @@ class KioskCardReader:
             max_backoff_s=max_backoff_s,
         )
         self._today = today
+        self._prefix = account_prefix  # a customer card holds the account's digits only
 
     @property
     def health(self) -> DeviceHealth:
@@ -77,7 +79,7 @@ class KioskCardReader:
             except DeviceTimeout:
                 return None
             if line.strip(b"\r\n\x00 "):
-                swipe = parse_kiosk_swipe(line, today=self._today())
+                swipe = parse_kiosk_swipe(line, today=self._today(), account_prefix=self._prefix)
                 log.info("card read: %r", swipe)
                 return swipe
 

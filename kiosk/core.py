@@ -307,7 +307,10 @@ class KioskCore:
             self.hall_reachable = False
             if self.p.card.money_in_flight():
                 return  # the payment's own retries carry on; its screen says what happens
-            if noticed_by_heartbeat and self.screen not in (ScreenName.HOME, ScreenName.OUT_OF_SERVICE):
+            if noticed_by_heartbeat and self.screen not in (
+                ScreenName.HOME,
+                ScreenName.OUT_OF_SERVICE,
+            ):
                 return
         self.reset()  # the next person at the kiosk starts afresh, whatever the last one did
 

@@ -18,7 +18,9 @@ from pathlib import Path
 
 from devices.fonts import cjk_font_path
 
-SFNT_HEADER = struct.Struct(">4sHHHH")  # sfntVersion, numTables, searchRange, entrySelector, rangeShift
+SFNT_HEADER = struct.Struct(
+    ">4sHHHH"
+)  # sfntVersion, numTables, searchRange, entrySelector, rangeShift
 TABLE_RECORD = struct.Struct(">4sIII")  # tag, checksum, offset, length
 HEAD_ADJUSTMENT_AT = 8  # checkSumAdjustment's offset inside the 'head' table
 MAGIC = 0xB1B0AFBA
@@ -108,5 +110,3 @@ def write_bytes_atomically(path: Path, data: bytes) -> None:
     temporary = path.with_name(f".{path.name}.partial")
     temporary.write_bytes(data)
     temporary.replace(path)
-
-

@@ -48,32 +48,36 @@ BY_KIND = {
         ReportCategory.OTHER,
     ),
 }
-# The fixed list of details a customer may add (codes the hall stores with the report).
+# The fixed list of details a customer may add: the hall's own list (it refuses any other
+# code), in its words (domain/work_orders_intake.py DETAILS).
 DETAILS = {
-    "water_gushing": T("水大量涌出", "Water gushing out"),
-    "road_flooded": T("路面积水", "Road flooded"),
-    "whole_building": T("整栋楼受影响", "Whole building affected"),
-    "only_my_home": T("仅我家", "Only my home"),
+    "flooding": T("现场积水", "Water is pooling"),
+    "road_blocked": T("影响交通", "The road is blocked"),
+    "spraying": T("水柱喷涌", "Water is spraying out"),
     "since_today": T("今天开始", "Since today"),
-    "several_days": T("已持续数天", "For several days"),
-    "discoloured": T("水发黄或浑浊", "Discoloured or cloudy"),
-    "smell": T("有异味", "Smells"),
-    "meter_stopped": T("水表不走", "Meter not turning"),
-    "meter_leaking": T("水表处漏水", "Leaking at the meter"),
-    "bill_too_high": T("账单金额过高", "Bill too high"),
-    "waited_too_long": T("等候时间太长", "Waited too long"),
+    "several_days": T("已持续数日", "For several days"),
+    "neighbours_too": T("邻居也受影响", "Neighbours are affected too"),
+    "elderly_at_home": T("家中有老人", "Elderly people at home"),
+    "discoloured": T("水色异常", "Discoloured water"),
+    "smell": T("有异味", "Unusual smell"),
+    "meter_stopped": T("水表不走", "The meter does not turn"),
+    "meter_leaking": T("水表漏水", "The meter leaks"),
+    "bill_too_high": T("账单金额过高", "The bill is too high"),
+    "estimated_reading": T("估抄有误", "The estimated reading is wrong"),
+    "long_wait": T("等候时间过长", "Waited too long"),
     "staff_attitude": T("工作人员态度", "Staff attitude"),
 }
+# Which of them make sense for each category (the kiosk shows only these).
 DETAILS_FOR = {
-    ReportCategory.BURST_MAIN: ("water_gushing", "road_flooded", "whole_building", "since_today"),
-    ReportCategory.LEAK: ("only_my_home", "whole_building", "since_today", "several_days"),
-    ReportCategory.NO_WATER: ("only_my_home", "whole_building", "since_today", "several_days"),
-    ReportCategory.LOW_PRESSURE: ("only_my_home", "whole_building", "since_today", "several_days"),
+    ReportCategory.BURST_MAIN: ("spraying", "flooding", "road_blocked", "since_today"),
+    ReportCategory.LEAK: ("flooding", "neighbours_too", "since_today", "several_days"),
+    ReportCategory.NO_WATER: ("neighbours_too", "elderly_at_home", "since_today", "several_days"),
+    ReportCategory.LOW_PRESSURE: ("neighbours_too", "since_today", "several_days"),
     ReportCategory.METER_FAULT: ("meter_stopped", "meter_leaking"),
-    ReportCategory.WATER_QUALITY: ("discoloured", "smell", "only_my_home", "whole_building"),
-    ReportCategory.BILLING: ("bill_too_high", "meter_stopped"),
-    ReportCategory.SERVICE: ("waited_too_long", "staff_attitude"),
-    ReportCategory.OTHER: ("since_today", "several_days"),
+    ReportCategory.WATER_QUALITY: ("discoloured", "smell", "neighbours_too", "since_today"),
+    ReportCategory.BILLING: ("bill_too_high", "estimated_reading", "meter_stopped"),
+    ReportCategory.SERVICE: ("long_wait", "staff_attitude"),
+    ReportCategory.OTHER: ("since_today", "several_days", "elderly_at_home"),
 }
 
 

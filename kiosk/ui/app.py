@@ -31,8 +31,24 @@ TRANSITION_S = 0.12
 KEY_ESCAPE, KEY_BACK = 27, 1001  # Esc, and Android's back button: both do nothing
 
 
+_loaded: list[str] = []
+
+
+def load_layouts() -> None:
+    """Each ``.kv`` once per process (loading a file twice would apply its rules twice)."""
+    for name in LAYOUTS:
+        if name not in _loaded:
+            load_layout(name)
+            _loaded.append(name)
+
+
 class KioskRoot(FloatLayout):
     pass
+
+
+def _screens_follow(manager: Any, pos: Any) -> None:
+    for screen in manager.screens:
+        screen.pos = pos
 
 
 class BusyOverlay(FloatLayout):
@@ -60,13 +76,13 @@ class KioskApp(App):
         self.title = "servicehall kiosk"
         self.use_kivy_settings = False
         self._pending = False
+        self._ticker: Any = None
         self._base_fs = 36.0
         self.refreshes = 0  # how many redraws happened (the driver waits on this)
 
     # --- building -----------------------------------------------------------------------
     def build(self) -> KioskRoot:
-        for name in LAYOUTS:
-            load_layout(name)
+        load_layouts()
         self._size(Window, Window.size)
         root = KioskRoot()
         self.busy_overlay = BusyOverlay()
@@ -75,23 +91,35 @@ class KioskApp(App):
         manager.transition = FadeTransition(duration=TRANSITION_S)
         # A screen that is not showing keeps the position it had when it last showed; the
         # notice line moves the screens' area, so every screen follows it (a fade moves none).
-        manager.bind(pos=lambda m, pos: [setattr(s, "pos", pos) for s in m.screens])
+        manager.bind(pos=_screens_follow)
         for screen_class in SCREENS:
             manager.add_widget(screen_class(name=screen_class.key.value))
         ids = root.ids
         ids.lang.bind(on_release=lambda *_: self._switch_language())
-        ids.large.bind(on_release=lambda *_: self.core.press(self.core.screen, self.core.toggle_elderly))
+        ids.large.bind(
+            on_release=lambda *_: self.core.press(self.core.screen, self.core.toggle_elderly)
+        )
         ids.home.bind(on_release=lambda *_: self.core.press(self.core.screen, self.core.reset))
         self.idle_overlay.ids.still_here.bind(on_release=lambda *_: self.core.still_here())
         Window.bind(on_keyboard=self._key, on_request_close=self._close, size=self._size)
         self.core.on_change(self._changed)
-        Clock.schedule_interval(self._second, 1.0)
+        self._ticker = Clock.schedule_interval(self._second, 1.0)
         self.root = root
         self.refresh()
         return root
 
     def on_start(self) -> None:
         self.core.start()
+
+    def detach(self) -> None:
+        """Take this app off the window (tests and benches build several in one process)."""
+        self._ticker.cancel()
+        # on_stop also clears kv's cached ``app`` (kivy.lang.parser.ProxyApp), so the next
+        # app's layouts bind to that app rather than to this one.
+        self.dispatch("on_stop")
+        Window.unbind(on_keyboard=self._key, on_request_close=self._close, size=self._size)
+        if self.root is not None and self.root.parent is not None:
+            Window.remove_widget(self.root)
 
     def on_stop(self) -> None:
         self.core.stop()
@@ -138,7 +166,11 @@ class KioskApp(App):
         ids = root.ids
         ids.hall.text = f"{chrome.hall.zh if lang is Lang.ZH else chrome.hall.en}"
         ids.lang.text = "English" if lang is Lang.ZH else "中文"
-        ids.large.text = T("大字", "Large text")(lang) if not chrome.elderly else T("标准字", "Normal text")(lang)
+        ids.large.text = (
+            T("大字", "Large text")(lang)
+            if not chrome.elderly
+            else T("标准字", "Normal text")(lang)
+        )
         at_home = chrome.screen in (ScreenName.HOME, ScreenName.OUT_OF_SERVICE)
         ids.home.text = T("首页", "Home")(lang)
         ids.home.opacity = 0 if at_home else 1
@@ -161,7 +193,8 @@ class KioskApp(App):
             o.question.text = T("您还在吗？", "Are you still there?")(lang)
             o.seconds.text = str(chrome.idle_seconds_left)
             o.explain.text = T(
-                "稍后将返回首页，并清除您的信息", "The kiosk will go back to the start and forget your details"
+                "稍后将返回首页，并清除您的信息",
+                "The kiosk will go back to the start and forget your details",
             )(lang)
             o.still_here.text = T("继续办理", "Continue")(lang)
         self.refreshes += 1

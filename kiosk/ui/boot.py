@@ -53,7 +53,9 @@ def boot(config: KioskConfig, *, headless: bool, max_fps: int = 30) -> None:
         Config.set("graphics", "show_cursor", "0")
     Config.set("kivy", "exit_on_escape", "0")
     Config.set("kivy", "pause_on_minimize", "0")
-    Config.set("kivy", "default_font", str([FONT_NAME, str(regular), str(regular), str(bold), str(bold)]))
+    Config.set(
+        "kivy", "default_font", str([FONT_NAME, str(regular), str(regular), str(bold), str(bold)])
+    )
     # A touch panel: no red multitouch dots from a right click, no inspector or screenshots keys.
     Config.set("input", "mouse", "mouse,disable_multitouch")
     for module in ("inspector", "screenshot", "monitor", "keybinding"):

@@ -64,9 +64,7 @@ class Driver:
         return driver
 
     def stop(self) -> None:
-        self.app.core.stop()
-        if self.app.root is not None and self.app.root.parent is not None:
-            Window.remove_widget(self.app.root)
+        self.app.detach()
         self.frames(1)
 
     # --- time -----------------------------------------------------------------------------
@@ -74,7 +72,9 @@ class Driver:
         for _ in range(count):
             EventLoop.idle()
 
-    def wait_until(self, condition: Callable[[], bool], timeout_s: float = 10.0, what: str = "") -> None:
+    def wait_until(
+        self, condition: Callable[[], bool], timeout_s: float = 10.0, what: str = ""
+    ) -> None:
         deadline = time.monotonic() + timeout_s
         while not condition():
             if time.monotonic() > deadline:
@@ -101,7 +101,9 @@ class Driver:
         )
 
     def wait_for(self, screen: ScreenName, timeout_s: float = 10.0) -> None:
-        self.wait_until(lambda: self.app.core.screen is screen and self.settled(), timeout_s, f"screen {screen}")
+        self.wait_until(
+            lambda: self.app.core.screen is screen and self.settled(), timeout_s, f"screen {screen}"
+        )
         self.frames(2)  # drawn, not only decided
 
     def settle(self, timeout_s: float = 10.0) -> None:

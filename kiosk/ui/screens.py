@@ -8,6 +8,7 @@ tap that arrives after the screen changed.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from importlib import resources
 from typing import Any, ClassVar
 
@@ -23,7 +24,7 @@ from kiosk.presenters.records import Tab
 from kiosk.presenters.ticket import CheckinMode
 from kiosk.screens import ScreenName
 from kiosk.text import Lang, T
-from kiosk.ui import widgets as W
+from kiosk.ui import widgets
 from kiosk.ui.widgets import KButton, Keypad
 
 BACK = T("返回", "Back")
@@ -110,8 +111,28 @@ def rows_of(container: BoxLayout, lines: list[tuple[str, str]], fs: float) -> No
     container.clear_widgets()
     for label, value in lines:
         line = BoxLayout(size_hint_y=None, height=fs * 1.7, spacing=dp(12))
-        line.add_widget(Label(text=label, color=W.MUTED, font_size=fs * 0.85, size_hint_x=0.32, halign="right", valign="middle", text_size=(None, None)))
-        line.add_widget(Label(text=value, font_size=fs, halign="left", valign="middle", shorten=True, shorten_from="right", text_size=(None, None)))
+        line.add_widget(
+            Label(
+                text=label,
+                color=widgets.MUTED,
+                font_size=fs * 0.85,
+                size_hint_x=0.32,
+                halign="right",
+                valign="middle",
+                text_size=(None, None),
+            )
+        )
+        line.add_widget(
+            Label(
+                text=value,
+                font_size=fs,
+                halign="left",
+                valign="middle",
+                shorten=True,
+                shorten_from="right",
+                text_size=(None, None),
+            )
+        )
         for child in line.children:
             child.bind(size=lambda w, s: setattr(w, "text_size", s))
         container.add_widget(line)
@@ -135,14 +156,14 @@ class HomeScreen(KioskScreen):
         fs = self.app.fs
         for index, tile in enumerate(view.tiles):
             text = (
-                f"[b][size={int(fs * 1.5)}]{_escape(self.tr(tile.label))}[/size][/b]\n"
+                f"[b][size={int(fs * 1.35)}]{_escape(self.tr(tile.label))}[/size][/b]\n"
                 f"[size={int(fs * 0.8)}]{_escape(tile.label(self.lang.other))}[/size]\n"
                 f"[size={int(fs * 0.7)}]{_escape(self.tr(tile.hint))}[/size]"
             )
             button = self.button(
                 f"tile-{tile.key}",
                 text,
-                lambda key=tile.key: self.tap(lambda: self.core.p.home.choose(key)),
+                partial(self.tap, partial(self.core.p.home.choose, tile.key)),
                 disabled=not tile.enabled,
             )
             (ids.first if index == 0 else ids.tiles).add_widget(button)
@@ -171,24 +192,30 @@ class TicketScreen(KioskScreen):
                 ids.banners.add_widget(Factory_banner(self.tr(banner)))
         ids.rows.clear_widgets()
         for row in view.categories:
-            status = f"{self.tr(row.waiting)} · {self.tr(row.wait)}" if row.issuing else self.tr(row.why_not or T("", ""))
+            status = (
+                f"{self.tr(row.waiting)} · {self.tr(row.wait)}"
+                if row.issuing
+                else self.tr(row.why_not or T("", ""))
+            )
             text = f"[b][size={int(fs * 1.25)}]{_escape(self.tr(row.name))}[/size][/b]  {_escape(row.name(self.lang.other))}\n[size={int(fs * 0.85)}]{_escape(status)}[/size]"
             ids.rows.add_widget(
                 self.button(
                     f"category-{row.code}",
                     text,
-                    lambda code=row.code: self.tap(lambda: p.ticket.choose(code)),
+                    partial(self.tap, partial(p.ticket.choose, row.code)),
                     size_hint_y=None,
                     height=fs * 4.4,
                     disabled=not row.issuing,
                 )
             )
         ids.appointment.text = self.both(T("预约签到", "Appointment"))
-        ids.appointment.on_release = lambda: self.press(lambda: p.checkin.open(CheckinMode.APPOINTMENT))
+        ids.appointment.on_release = lambda: self.press(
+            lambda: p.checkin.open(CheckinMode.APPOINTMENT)
+        )
         ids.vip.text = self.both(T("贵宾卡", "VIP card"))
         ids.vip.on_release = lambda: self.press(lambda: p.checkin.open(CheckinMode.VIP))
         ids.elderly.text = self.both(T("老年 / 残障优先", "Elderly / disabled"))
-        for name, value in W.toggle(view.elderly_priority).items():
+        for name, value in widgets.toggle(view.elderly_priority).items():
             setattr(ids.elderly, name, value)
         ids.elderly.on_release = lambda: self.press(p.ticket.toggle_elderly)
 
@@ -229,13 +256,17 @@ class TicketDoneScreen(KioskScreen):
         ids.category.text = self.both(view.category)
         ids.ahead.text = f"{self.tr(view.ahead)} · {self.tr(view.wait)}"
         if view.printed:
-            ids.printed.text = self.both(T("请取走号票，留意叫号", "Please take your ticket and listen for your number"))
+            ids.printed.text = self.both(
+                T("请取走号票，留意叫号", "Please take your ticket and listen for your number")
+            )
             ids.qr.data = ""
             ids.qr_box.height = 0
             ids.qr_box.opacity = 0
         else:
             problem = view.problem or T("", "")
-            ids.printed.text = self.tr(problem + T("。请用手机扫码保存号票", ". Scan to keep your ticket on your phone"))
+            ids.printed.text = self.tr(
+                problem + T("。请用手机扫码保存号票", ". Scan to keep your ticket on your phone")
+            )
             ids.qr.data = view.qr
             ids.qr_box.height = self.app.fs * 9
             ids.qr_box.opacity = 1
@@ -256,7 +287,10 @@ class AccountScreen(KioskScreen):
         digits = view.digits.ljust(9, "_")
         ids.entry.text = f"{view.prefix} {digits[:3]} {digits[3:6]} {digits[6:]}"
         ids.hint.text = self.tr(
-            T("输入户号后 9 位数字，或刷用户卡", "Type the 9 digits of your account number, or swipe your customer card")
+            T(
+                "输入户号后 9 位数字，或刷用户卡",
+                "Type the 9 digits of your account number, or swipe your customer card",
+            )
             if view.can_swipe
             else T("请输入户号后 9 位数字", "Type the 9 digits of your account number")
         )
@@ -292,14 +326,19 @@ class BillScreen(KioskScreen):
         ids.due.text = view.due
         rows_of(
             ids.bills,
-            [(f"{b.period}", f"{b.due}   ({self.tr(T('缴费期限', 'due'))} {b.due_date})") for b in view.bills],
+            [
+                (f"{b.period}", f"{b.due}   ({self.tr(T('缴费期限', 'due'))} {b.due_date})")
+                for b in view.bills
+            ],
             fs,
         )
         ids.banners.clear_widgets()
         if view.card_unavailable is not None:
             ids.banners.add_widget(Factory_banner(self.tr(view.card_unavailable)))
         if view.nothing_due:
-            ids.banners.add_widget(Factory_banner(self.tr(T("没有需要缴纳的费用", "There is nothing to pay"))))
+            ids.banners.add_widget(
+                Factory_banner(self.tr(T("没有需要缴纳的费用", "There is nothing to pay")))
+            )
         ids.card.text = self.both(T("银行卡缴费", "Pay by bank card"), bold=True)
         ids.card.disabled = view.nothing_due or not view.can_card
         ids.card.on_release = lambda: self.press(p.card.open)
@@ -323,7 +362,7 @@ class CardScreen(KioskScreen):
         ids.amount_label.text = self.tr(T("缴费金额", "Amount"))
         ids.amount.text = view.amount
         ids.words.text = self.tr(view.words)
-        ids.words.color = W.RED if view.phase.value == "failed" else W.INK
+        ids.words.color = widgets.RED if view.phase.value == "failed" else widgets.INK
         ids.card.text = view.card or ""
         ids.cancel.text = self.tr(BACK)
         ids.cancel.disabled = not view.can_cancel
@@ -349,7 +388,12 @@ class QrScreen(KioskScreen):
         ids.words.text = self.tr(view.words)
         minutes, seconds = divmod(view.seconds_left, 60)
         ids.countdown.text = (
-            self.tr(T(f"二维码 {minutes}:{seconds:02d} 后失效", f"The code expires in {minutes}:{seconds:02d}"))
+            self.tr(
+                T(
+                    f"二维码 {minutes}:{seconds:02d} 后失效",
+                    f"The code expires in {minutes}:{seconds:02d}",
+                )
+            )
             if view.qr
             else ""
         )
@@ -371,7 +415,8 @@ class PaidScreen(KioskScreen):
         p = self.core.p
         ids, fs = self.ids, self.app.fs
         ids.title.text = self.both(
-            T("正在入账", "Recording your payment") if view.recording else T("缴费结果", "Payment"), bold=True
+            T("正在入账", "Recording your payment") if view.recording else T("缴费结果", "Payment"),
+            bold=True,
         )
         ids.amount.text = view.amount
         ids.words.text = self.tr(view.words)
@@ -409,7 +454,8 @@ class ProofScreen(KioskScreen):
         ids.who.text = f"{view.account_no}  {view.holder}"
         choosing = view.step.value == "choose"
         ids.sms.text = self.both(
-            T(f"发送短信验证码到 {view.phone or ''}", f"Text a code to {view.phone or ''}"), bold=True
+            T(f"发送短信验证码到 {view.phone or ''}", f"Text a code to {view.phone or ''}"),
+            bold=True,
         )
         ids.sms.disabled = not view.can_sms
         ids.sms.on_release = lambda: self.tap(p.proof.send_code)
@@ -440,7 +486,13 @@ class RecordsScreen(KioskScreen):
         ids.tabs.clear_widgets()
         for tab, words in view.tabs:
             ids.tabs.add_widget(
-                self.button(f"tab-{tab.value}", self.tr(words), lambda tab=tab: self.press(lambda: p.records.show(tab)), font_size=fs * 0.85, **W.toggle(tab is view.tab))
+                self.button(
+                    f"tab-{tab.value}",
+                    self.tr(words),
+                    partial(self.press, partial(p.records.show, tab)),
+                    font_size=fs * 0.85,
+                    **widgets.toggle(tab is view.tab),
+                )
             )
         ids.chart.font_size = fs
         ids.chart.bars = [(self.tr(b.label), b.value, b.share) for b in view.bars]
@@ -450,10 +502,23 @@ class RecordsScreen(KioskScreen):
         table.clear_widgets()
         table.cols = max(1, len(view.heading))
         for head in view.heading:
-            table.add_widget(Label(text=f"[b]{_escape(self.tr(head))}[/b]", markup=True, color=W.MUTED, font_size=fs * 0.8, size_hint_y=None, height=fs * 1.6))
+            table.add_widget(
+                Label(
+                    text=f"[b]{_escape(self.tr(head))}[/b]",
+                    markup=True,
+                    color=widgets.MUTED,
+                    font_size=fs * 0.8,
+                    size_hint_y=None,
+                    height=fs * 1.6,
+                )
+            )
         for row in view.rows:
             for cell in row.cells:
-                table.add_widget(Label(text=self.tr(cell), font_size=fs * 0.85, size_hint_y=None, height=fs * 1.5))
+                table.add_widget(
+                    Label(
+                        text=self.tr(cell), font_size=fs * 0.85, size_hint_y=None, height=fs * 1.5
+                    )
+                )
         ids.summary.text = self.tr(view.summary)
         ids.done.text = self.both(DONE)
         ids.done.on_release = lambda: self.press(self.core.reset)
@@ -472,7 +537,12 @@ class ReportScreen(KioskScreen):
         ids.kinds.clear_widgets()
         for kind, words in view.kinds:
             ids.kinds.add_widget(
-                self.button(f"kind-{kind.value}", self.both(words, bold=True), lambda kind=kind: self.press(lambda: p.report.set_kind(kind)), **W.toggle(kind is view.kind))
+                self.button(
+                    f"kind-{kind.value}",
+                    self.both(words, bold=True),
+                    partial(self.press, partial(p.report.set_kind, kind)),
+                    **widgets.toggle(kind is view.kind),
+                )
             )
         ids.hint.text = self.tr(T("请选择问题类别", "What is the problem?"))
         ids.categories.clear_widgets()
@@ -481,12 +551,12 @@ class ReportScreen(KioskScreen):
                 self.button(
                     f"category-{category.value}",
                     self.both(words, bold=True),
-                    lambda category=category: self.tap(lambda: p.report.choose(category)),
+                    partial(self.tap, partial(p.report.choose, category)),
                     size_hint_y=None,
                     height=fs * 3.4,
-                    fill=W.CARD,
-                    fill_down=W.GREY,
-                    ink=W.INK,
+                    fill=widgets.CARD,
+                    fill_down=widgets.GREY,
+                    ink=widgets.INK,
                 )
             )
         ids.back.text = self.tr(BACK)
@@ -503,18 +573,36 @@ class PlaceScreen(KioskScreen):
         p = self.core.p
         ids, fs = self.ids, self.app.fs
         ids.title.text = self.both(view.title, bold=True)
-        ids.mine.text = self.both(T("我的地址（输入户号或刷用户卡）", "My address (account number or customer card)"), bold=True)
+        ids.mine.text = self.both(
+            T("我的地址（输入户号或刷用户卡）", "My address (account number or customer card)"),
+            bold=True,
+        )
         ids.mine.on_release = lambda: self.press(p.place.my_account)
         ids.or_pick.text = self.tr(T("或选择片区，再选择街道", "or choose an area, then a street"))
         ids.districts.clear_widgets()
         for code, words in view.districts:
             ids.districts.add_widget(
-                self.button(f"district-{code}", self.tr(words), lambda code=code: self.press(lambda: p.place.pick_district(code)), size_hint_y=None, height=fs * 2.6, font_size=fs * 0.9, **W.toggle(code == view.district))
+                self.button(
+                    f"district-{code}",
+                    self.tr(words),
+                    partial(self.press, partial(p.place.pick_district, code)),
+                    size_hint_y=None,
+                    height=fs * 2.6,
+                    font_size=fs * 0.9,
+                    **widgets.toggle(code == view.district),
+                )
             )
         ids.streets.clear_widgets()
         for code, words in view.streets:
             ids.streets.add_widget(
-                self.button(f"street-{code}", self.tr(words), lambda code=code: self.tap(lambda: p.place.pick_street(code)), size_hint_y=None, height=fs * 2.6, font_size=fs * 0.9)
+                self.button(
+                    f"street-{code}",
+                    self.tr(words),
+                    partial(self.tap, partial(p.place.pick_street, code)),
+                    size_hint_y=None,
+                    height=fs * 2.6,
+                    font_size=fs * 0.9,
+                )
             )
         ids.back.text = self.tr(BACK)
         ids.back.on_release = lambda: self.press(self.core.reset)
@@ -530,7 +618,9 @@ class PhoneScreen(KioskScreen):
         p = self.core.p
         ids = self.ids
         ids.title.text = self.both(T("联系电话", "Your phone number"), bold=True)
-        ids.hint.text = self.tr(T("维修人员会打这个电话与您联系", "The repair crew will call this number"))
+        ids.hint.text = self.tr(
+            T("维修人员会打这个电话与您联系", "The repair crew will call this number")
+        )
         ids.entry.text = view.entry or " "
         self.keypad(ids.keypad, p.report.key_phone)
         ids.back.text = self.tr(BACK)
@@ -550,12 +640,24 @@ class DetailsScreen(KioskScreen):
         p = self.core.p
         ids, fs = self.ids, self.app.fs
         ids.title.text = self.both(T("确认并提交", "Check and send"), bold=True)
-        rows_of(ids.summary, [(self.tr(label), self.tr(value)) for label, value in view.summary], fs)
-        ids.hint.text = self.tr(T("补充情况（可选，可多选）", "More details (optional, choose any)"))
+        rows_of(
+            ids.summary, [(self.tr(label), self.tr(value)) for label, value in view.summary], fs
+        )
+        ids.hint.text = self.tr(
+            T("补充情况（可选，可多选）", "More details (optional, choose any)")
+        )
         ids.options.clear_widgets()
         for code, words, chosen in view.options:
             ids.options.add_widget(
-                self.button(f"detail-{code}", ("✓ " if chosen else "") + self.tr(words), lambda code=code: self.press(lambda: p.report.toggle_detail(code)), size_hint_y=None, height=fs * 2.6, font_size=fs * 0.9, **W.toggle(chosen))
+                self.button(
+                    f"detail-{code}",
+                    ("✓ " if chosen else "") + self.tr(words),
+                    partial(self.press, partial(p.report.toggle_detail, code)),
+                    size_hint_y=None,
+                    height=fs * 2.6,
+                    font_size=fs * 0.9,
+                    **widgets.toggle(chosen),
+                )
             )
         ids.back.text = self.tr(BACK)
         ids.back.on_release = lambda: self.press(self.core.reset)
@@ -602,15 +704,32 @@ class OutagesScreen(KioskScreen):
 
         for row in view.rows:
             panel = Factory.Panel()
-            panel.add_widget(Factory.Body(text=f"[b][color=C62828]{_escape(self.tr(row.kind))}[/color] · {_escape(self.tr(row.status))}[/b]", halign="left"))
-            panel.add_widget(Factory.Body(text=f"[b]{_escape(self.tr(row.title))}[/b]", halign="left"))
-            panel.add_widget(Factory.Body(text=_escape(self.tr(row.detail)), halign="left", font_size=fs * 0.9))
             panel.add_widget(
-                Factory.Body(text=f"{self.tr(T('开始', 'Since'))} {row.since} · [b]{_escape(self.tr(row.restore))}[/b]", halign="left", font_size=fs * 0.9)
+                Factory.Body(
+                    text=f"[b][color=C62828]{_escape(self.tr(row.kind))}[/color] · {_escape(self.tr(row.status))}[/b]",
+                    halign="left",
+                )
+            )
+            panel.add_widget(
+                Factory.Body(text=f"[b]{_escape(self.tr(row.title))}[/b]", halign="left")
+            )
+            panel.add_widget(
+                Factory.Body(text=_escape(self.tr(row.detail)), halign="left", font_size=fs * 0.9)
+            )
+            panel.add_widget(
+                Factory.Body(
+                    text=f"{self.tr(T('开始', 'Since'))} {row.since} · [b]{_escape(self.tr(row.restore))}[/b]",
+                    halign="left",
+                    font_size=fs * 0.9,
+                )
             )
             ids.rows.add_widget(panel)
         if view.none:
-            ids.rows.add_widget(Factory.Body(text=self.tr(T("附近没有停水、降压或抢修", "No outages or repairs nearby"))))
+            ids.rows.add_widget(
+                Factory.Body(
+                    text=self.tr(T("附近没有停水、降压或抢修", "No outages or repairs nearby"))
+                )
+            )
         ids.done.text = self.both(DONE)
         ids.done.on_release = lambda: self.press(self.core.reset)
 

@@ -133,14 +133,26 @@ class UsageChart(BoxLayout):
         for label, value, share in self.bars:
             column = BoxLayout(orientation="vertical", spacing=4)
             column.add_widget(
-                Label(text=value.split(" ")[0], color=MUTED, font_size=self.font_size * 0.7, size_hint_y=None, height=self.font_size * 1.2)
+                Label(
+                    text=value.split(" ")[0],
+                    color=MUTED,
+                    font_size=self.font_size * 0.7,
+                    size_hint_y=None,
+                    height=self.font_size * 1.2,
+                )
             )
             holder = BoxLayout(orientation="vertical")
             holder.add_widget(Widget(size_hint_y=max(0.001, 1 - share)))
             holder.add_widget(Bar(size_hint_y=max(0.02, share)))
             column.add_widget(holder)
             column.add_widget(
-                Label(text=label, color=INK, font_size=self.font_size * 0.8, size_hint_y=None, height=self.font_size * 1.4)
+                Label(
+                    text=label,
+                    color=INK,
+                    font_size=self.font_size * 0.8,
+                    size_hint_y=None,
+                    height=self.font_size * 1.4,
+                )
             )
             self.add_widget(column)
 

@@ -51,7 +51,7 @@ from servicehall.hall.client import HallApiError, HallUnreachable
 
 NOW = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)  # Monday 10:00 in Beijing
 ACCOUNT = "XC000000042"
-CUSTOMER_CARD = "900100200300"
+CUSTOMER_CARD = "9900860000000420014"  # IIN 990086 · 000000042 · issue 001 · guard 4
 SMS_CODE = "246810"
 APPOINTMENT = "AP7K2Q"
 VIP_CARD = "VIP-XC-0001"

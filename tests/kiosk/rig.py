@@ -17,13 +17,19 @@ from devices.pinpad.simulator import SimulatedPinPad
 from devices.printer.connection import open_connection
 from devices.printer.printer import ReceiptPrinter
 from devices.printer.simulator import PrinterSimulator
-from kiosk.cards import Swipe, customer_card_track, parse_kiosk_swipe, vip_card_track
+from kiosk.cards import (
+    Swipe,
+    customer_card_number,
+    customer_card_track,
+    parse_kiosk_swipe,
+    vip_card_track,
+)
 from kiosk.config import KioskConfig
 from kiosk.core import Devices, KioskCore
 from kiosk.payments.card import CardPayments
 from kiosk.payments.journal import PaymentJournal
 from kiosk.screens import ScreenName
-from tests.kiosk.fakes import ACCOUNT, CUSTOMER_CARD, NOW, VIP_CARD, FakeHall
+from tests.kiosk.fakes import ACCOUNT, NOW, VIP_CARD, FakeHall
 
 TODAY = date(2026, 11, 23)
 UNIONPAY_PIN = SimCard("6222021000000000017", name="WANG/WEI")  # the simulator wants PIN 123456
@@ -38,10 +44,9 @@ def swipe_of(card: SimCard) -> Swipe:
     return parse_kiosk_swipe((card.track1() + card.track2()).encode("ascii") + b"\r\n", today=TODAY)
 
 
-def customer_card(account_no: str = ACCOUNT, number: str = CUSTOMER_CARD) -> Swipe:
-    return parse_kiosk_swipe(
-        customer_card_track(number, account_no).encode() + b"\r\n", today=TODAY
-    )
+def customer_card(account_no: str = ACCOUNT, issue: int = 1) -> Swipe:
+    number = customer_card_number(account_no, issue)
+    return parse_kiosk_swipe(customer_card_track(number).encode() + b"\r\n", today=TODAY)
 
 
 def vip_card(number: str = VIP_CARD) -> Swipe:

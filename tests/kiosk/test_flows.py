@@ -226,10 +226,10 @@ def test_a_burst_pipe_at_a_street_while_the_hall_goes_down(rig: Rig) -> None:
     type_keys(rig, ScreenName.PHONE, "0", core.p.report.key_phone)
     core.press(ScreenName.PHONE, core.p.report.phone_done)
     assert on(core, ScreenName.DETAILS)
-    core.press(ScreenName.DETAILS, lambda: core.p.report.toggle_detail("water_gushing"))
+    core.press(ScreenName.DETAILS, lambda: core.p.report.toggle_detail("spraying"))
     details = core.p.report.details_view()
     assert details.summary[2][1] == "138****8000"
-    assert ("water_gushing", details.options[0][1], True) == details.options[0]
+    assert ("spraying", details.options[0][1], True) == details.options[0]
     rig.hall.down = True
     core.tap(ScreenName.DETAILS, core.p.report.send)
     assert on(core, ScreenName.OUT_OF_SERVICE) and rig.hall.reports == {}

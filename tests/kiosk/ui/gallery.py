@@ -12,7 +12,6 @@ acquirer the simulator on TCP. Cards are handed to the core as the reader would.
 from __future__ import annotations
 
 import argparse
-import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -132,8 +131,8 @@ class Gallery:
         d.type("13800138000")
         self.shot("phone")
         self.to("confirm", ScreenName.DETAILS)
-        d.tap("detail-water_gushing")
-        d.tap("detail-road_flooded")
+        d.tap("detail-spraying")
+        d.tap("detail-flooding")
         self.shot("details")
         self.to("submit", ScreenName.REPORT_DONE)
         self.shot("report-done")
@@ -184,7 +183,11 @@ def main(argv: list[str] | None = None) -> None:
     from kiosk.config import KioskConfig, Panel
     from kiosk.ui.boot import boot
 
-    boot(KioskConfig("http://hall.invalid", "t", tmp / "state", panel=Panel.parse(args.panel)), headless=True, max_fps=120)
+    boot(
+        KioskConfig("http://hall.invalid", "t", tmp / "state", panel=Panel.parse(args.panel)),
+        headless=True,
+        max_fps=120,
+    )
     from kiosk.ui.app import KioskApp
     from kiosk.ui.driver import Driver
     from tests.kiosk.rig import make_rig
@@ -199,4 +202,4 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

@@ -27,6 +27,7 @@ from servicedb.models import (
     ServiceCategory,
     Site,
     SiteKind,
+    Staff,
     TicketStatus,
 )
 
@@ -240,8 +241,12 @@ def _by_staff(
     day_start: datetime,
     day_end: datetime,
     last_activity: datetime,
+    names: dict[str, str],
 ) -> tuple[StaffFigures, ...]:
-    """Tickets are credited to whoever was signed in at their counter when they were called."""
+    """Tickets are credited to whoever was signed in at their counter when they were called.
+
+    Staff are named "S001 王芳": the staff number signed in with, and the name it belongs to.
+    """
     worked: dict[str, list[QueueTicket]] = {}
     counters: dict[str, set[int]] = {}
     hours: dict[str, float] = {}
@@ -270,7 +275,7 @@ def _by_staff(
         ratings = [float(t.rating) for t in done if t.rating is not None]
         rows.append(
             StaffFigures(
-                staff,
+                f"{staff} {names[staff]}" if staff in names else staff,
                 tuple(sorted(counters.get(staff, set()))),
                 hours.get(staff) if staff != NOT_SIGNED_IN else None,
                 called=len(done),
@@ -336,6 +341,11 @@ def day_report(
                 .order_by(CounterSession.opened_at)
             )
         )
+        names = dict(
+            session.execute(
+                select(Staff.staff_no, Staff.name).where(Staff.site_id == site.id)
+            ).all()
+        )
     sessions = [s for s in sessions if s.closed_at is None or s.closed_at > day_start]
     targets = {c.id: c.target_wait_minutes for c in categories}
     transferred_ids = {t for t in transferred if t is not None}
@@ -373,6 +383,7 @@ def day_report(
         day_start,
         day_end,
         last_activity,
+        names,
     )
     arrivals = [0] * 24
     waits: list[list[float]] = [[] for _ in range(24)]

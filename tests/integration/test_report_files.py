@@ -72,8 +72,8 @@ def test_the_workbook_has_a_sheet_per_table_with_typed_cells(
     share = header.index("超时占比 Share over target") + 1
     assert sheet.cell(3, share).value == 0.75 and sheet.cell(3, share).number_format == "0.0%"
     staff = book["by-staff"]
-    assert [staff.cell(r, 1).value for r in (3, 4, 5)] == ["李强", "王芳", "未签到 Not signed in"]
-    assert staff.cell(4, 3).value == pytest.approx(40 / 60)  # 王芳's hours, a number
+    assert [staff.cell(r, 1).value for r in (3, 4, 5)] == ["S001 王芳", "S003 张伟", "S004 刘洋"]
+    assert staff.cell(3, 3).value == pytest.approx(40 / 60)  # 王芳's hours, a number
 
 
 def test_the_page_names_the_hall_and_shows_the_balance(report: DayReport, tmp_path: Path) -> None:

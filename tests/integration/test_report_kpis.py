@@ -19,7 +19,6 @@ from sqlalchemy.orm import Session
 from domain.queueing.engine import HallQueue, TicketView
 from domain.queueing.kpis import (
     BOXES,
-    NOT_SIGNED_IN,
     DayReport,
     NoSuchHall,
     box_of,
@@ -29,6 +28,7 @@ from servicedb import migrate
 from servicedb.engine import make_engine
 from servicedb.models import QueueTicket, TicketStatus
 from servicehall.demo.seed import seed_city
+from servicehall.demo.seed.city import DEMO_STAFF_PIN
 from tests.conftest import PG_ADMIN_URL
 
 pytestmark = pytest.mark.integration
@@ -55,8 +55,9 @@ def play_the_morning(engine: Engine) -> None:
     """Nine tickets, each ending the morning somewhere different."""
     clock = Clock()
     queue = HallQueue(engine, HALL, clock=lambda: clock.now)
-    queue.sign_in(1, "王芳", ["payment", "enquiry"])
-    queue.sign_in(3, "李强", ["new_connection", "payment"])
+    queue.sign_in(1, "S001", DEMO_STAFF_PIN, ["payment", "enquiry"])  # 王芳
+    queue.sign_in(3, "S003", DEMO_STAFF_PIN, ["new_connection", "payment"])  # 张伟
+    queue.sign_in(4, "S004", DEMO_STAFF_PIN)  # 刘洋
     for minute, category in enumerate(
         ["payment", "payment", "new_connection", "enquiry", "payment", "repair_complaint"]
     ):
@@ -88,7 +89,7 @@ def play_the_morning(engine: Engine) -> None:
     clock.at(27)
     queue.transfer(1, to_category="enquiry")  # waits again, in another queue
     clock.at(28)
-    called = call(queue, 4, "C001")  # nobody signed in at 4
+    called = call(queue, 4, "C001")
     clock.at(29)
     called = call(queue, 1, "A004")  # 23 min: over 10
     queue.start(1)
@@ -193,22 +194,22 @@ def test_the_report_names_the_hall_and_states_each_services_target(morning: DayR
 
 def test_staff_are_credited_with_what_they_did(morning: DayReport) -> None:
     staff = {s.staff: s for s in morning.by_staff}
-    assert list(staff) == ["李强", "王芳", NOT_SIGNED_IN]
-    wang = staff[
-        "王芳"
-    ]  # counter 1, 09:00–09:40: A001 served, A002 referred, D001 gone, A004 parked
+    assert list(staff) == ["S001 王芳", "S003 张伟", "S004 刘洋"]
+    # Counter 1, 09:00–09:40: A001 served, A002 referred, D001 gone, A004 parked.
+    wang = staff["S001 王芳"]
     assert wang.counters == (1,)
     assert (wang.called, wang.served, wang.finished_other, wang.no_shows) == (4, 1, 1, 1)
     assert wang.signed_in_h == pytest.approx(40 / 60)
     assert wang.mean_service_min == pytest.approx(4.0)
     assert (wang.mean_rating, wang.ratings) == (5.0, 1)
-    li = staff["李强"]  # counter 3, still signed in: B001 served in 9 min, D002 walk-in
+    li = staff["S003 张伟"]  # counter 3, still signed in: B001 served in 9 min, D002 walk-in
     assert (li.counters, li.called, li.served) == ((3,), 2, 1)
     assert li.mean_service_min == pytest.approx(9.0)
     assert li.signed_in_h == pytest.approx(40 / 60)  # to the hall's last activity, 09:40
     assert li.served_per_hour == pytest.approx(1.5)
-    nobody = staff[NOT_SIGNED_IN]
-    assert (nobody.counters, nobody.called, nobody.signed_in_h) == ((4,), 1, None)
+    liu = staff["S004 刘洋"]  # counter 4: C001 called, still at the counter
+    assert (liu.counters, liu.called) == ((4,), 1)
+    assert liu.signed_in_h == pytest.approx(40 / 60)
 
 
 def test_another_day_is_empty_and_an_unknown_hall_is_refused(

@@ -18,13 +18,22 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import update
+from sqlalchemy import delete, update
 from sqlalchemy.orm import Session
 
 from domain.queueing.engine import HallQueue
 from servicedb.engine import make_engine
-from servicedb.models import Announcement, DeviceKind, Outage, OutageKind, OutageStatus, Site
+from servicedb.models import (
+    Announcement,
+    DeviceKind,
+    HallHours,
+    Outage,
+    OutageKind,
+    OutageStatus,
+    Site,
+)
 from servicehall.demo.seed import seed_city
+from servicehall.demo.seed.city import DEMO_STAFF_PIN, VIP_CUSTOMERS
 from servicehall.hall.tokens import issue_token
 from servicehall.platform.database import close_database, open_database
 from tests.conftest import service_missing
@@ -91,10 +100,14 @@ def prepare_database(url: str) -> tuple[str, str]:
                 .where(Announcement.priority == 2)
                 .values(ends_at=datetime.now(UTC) - timedelta(minutes=1))
             )
+            # The hall runs on the real clock here: open round the clock, whenever the test runs.
+            session.execute(delete(HallHours))
             session.commit()
         return (
             issue_token(engine, HALL, DeviceKind.KIOSK, "kiosk-1"),
-            issue_token(engine, HALL, DeviceKind.COUNTER_TERMINAL, "counter-1"),
+            issue_token(
+                engine, HALL, DeviceKind.COUNTER_TERMINAL, "counter-1", counters=range(1, 7)
+            ),
         )
     finally:
         close_database(engine)
@@ -109,7 +122,8 @@ def crowd_in(url: str) -> None:
         with queue.units() as work:
             for _ in range(PER_CATEGORY):
                 for category in CATEGORIES:
-                    queue.take_ticket(category, uow=work)
+                    card = VIP_CUSTOMERS[0][1] if category == "vip" else None
+                    queue.take_ticket(category, vip_card=card, uow=work)
             work.commit()
     finally:
         engine.dispose()
@@ -246,6 +260,14 @@ def test_the_screen_fits_a_tv_either_way_up_under_a_busy_hall(
     from selenium.webdriver.common.by import By
 
     url, database, _kiosk, counter = hall
+    auth = {"Authorization": f"Bearer {counter}"}
+    with httpx.Client(base_url=url, timeout=30) as http:
+        for number in range(1, 7):
+            http.post(
+                f"/api/v1/counters/{number}/sign-in",
+                json={"staff_no": f"S00{number}", "pin": DEMO_STAFF_PIN},
+                headers=auth,
+            ).raise_for_status()
     screen_size(browser, 1920, 1080)
     browser.get(f"{url}/screen")
     # Before the doors open: every service has a counter and nobody waits.
@@ -286,16 +308,9 @@ def test_the_screen_fits_a_tv_either_way_up_under_a_busy_hall(
 
     # A new call flashes, in Chinese first, then English.
     with httpx.Client(base_url=url, timeout=30) as http:
-        called = http.post(
-            "/api/v1/counters/1/next", headers={"Authorization": f"Bearer {counter}"}
-        ).json()["ticket"]["number"]
+        http.post("/api/v1/counters/1/start", headers=auth).raise_for_status()
+        called = http.post("/api/v1/counters/1/next", headers=auth).json()["ticket"]["number"]
         # The only counter serving VIPs closes: the screen says so, it does not promise 0 minutes.
-        auth = {"Authorization": f"Bearer {counter}"}
-        http.post(
-            "/api/v1/counters/6/sign-in",
-            json={"staff": "王芳", "categories": ["vip", "payment"]},
-            headers=auth,
-        ).raise_for_status()
         http.post("/api/v1/counters/6/sign-out", headers=auth).raise_for_status()
     wait_for(lambda: browser.find_element(By.ID, "now-zh").text == f"请 {called} 号到 1 号窗口")
     assert "flash" in browser.find_element(By.ID, "now").get_attribute("class")

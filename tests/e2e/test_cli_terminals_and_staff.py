@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from subprocess import CompletedProcess
 
 import pytest
 
@@ -19,10 +20,7 @@ def env(tmp_path: Path) -> dict[str, str]:
     return env
 
 
-def one_line_error(result: object) -> str:
-    from subprocess import CompletedProcess
-
-    assert isinstance(result, CompletedProcess)
+def one_line_error(result: CompletedProcess[str]) -> str:
     assert result.returncode != 0 and "Traceback" not in result.stderr
     lines = [line for line in result.stderr.splitlines() if line.startswith("servicehall")]
     assert len(lines) == 1, result.stderr

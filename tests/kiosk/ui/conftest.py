@@ -42,6 +42,6 @@ def ui(kivy_window: None, tmp_path: Path) -> Iterator[tuple[object, Rig]]:
 
 @pytest.fixture
 def shots(request: pytest.FixtureRequest) -> Path:
-    folder = SHOTS / request.node.name
+    folder: Path = SHOTS / str(request.node.name)
     folder.mkdir(parents=True, exist_ok=True)
     return folder

@@ -9,6 +9,7 @@ visit except the payment journal in ``state_dir``.
 from __future__ import annotations
 
 import logging
+import signal
 import sys
 import time
 from collections.abc import Callable
@@ -220,6 +221,7 @@ def run_kiosk(
         Window.bind(on_flip=first_frame)
         parts.core.on_change(_screen_logger(parts.core))
         if script is None:
+            _stop_on_signals(app)
             app.run()
             return
         from kiosk.ui.driver import Driver
@@ -232,6 +234,18 @@ def run_kiosk(
     finally:
         parts.close()
         sys.stdout.flush()
+
+
+def _stop_on_signals(app: Any) -> None:
+    """SIGTERM (the service manager) and SIGINT stop the app on its own thread, cleanly."""
+    from kivy.clock import Clock
+
+    def stop(signum: int, _frame: object) -> None:
+        log.info("signal %d: stopping", signum)
+        Clock.schedule_once(lambda _dt: app.stop(), 0)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
 
 
 def _screen_logger(core: KioskCore) -> Callable[[], None]:

@@ -16,7 +16,7 @@ from kivy.clock import Clock
 from kivy.core.window import Window
 from kivy.properties import BooleanProperty, NumericProperty
 from kivy.uix.floatlayout import FloatLayout
-from kivy.uix.screenmanager import FadeTransition
+from kivy.uix.screenmanager import NoTransition
 
 from kiosk.core import KioskCore
 from kiosk.screens import ScreenName
@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 
 LAYOUTS = ("widgets", "root", *(s.key.value for s in SCREENS))
 ELDERLY_SCALE = 1.3
-TRANSITION_S = 0.12
+BUSY_AFTER_S = 0.3
 KEY_ESCAPE, KEY_BACK = 27, 1001  # Esc, and Android's back button: both do nothing
 
 
@@ -77,6 +77,7 @@ class KioskApp(App):
         self.use_kivy_settings = False
         self._pending = False
         self._ticker: Any = None
+        self._to_build: list[type[KioskScreen]] = []
         self._base_fs = 36.0
         self.refreshes = 0  # how many redraws happened (the driver waits on this)
 
@@ -88,12 +89,20 @@ class KioskApp(App):
         self.busy_overlay = BusyOverlay()
         self.idle_overlay = IdleOverlay()
         manager = root.ids.manager
-        manager.transition = FadeTransition(duration=TRANSITION_S)
+        # No animation between screens: the next screen is on the glass at the next frame
+        # (a fade renders both screens off screen for every frame it lasts), and nothing
+        # moves under a finger that is about to tap again.
+        manager.transition = NoTransition()
         # A screen that is not showing keeps the position it had when it last showed; the
         # notice line moves the screens' area, so every screen follows it (a fade moves none).
         manager.bind(pos=_screens_follow)
+        # The first screens now; the others one per frame after the home screen shows, so
+        # a cold start draws home as soon as it can and no later tap waits for a build.
         for screen_class in SCREENS:
-            manager.add_widget(screen_class(name=screen_class.key.value))
+            if screen_class.key in (ScreenName.HOME, ScreenName.OUT_OF_SERVICE):
+                manager.add_widget(screen_class(name=screen_class.key.value))
+        self._to_build = [c for c in SCREENS if not manager.has_screen(c.key.value)]
+        Clock.schedule_once(self._build_next, 0.5)
         ids = root.ids
         ids.lang.bind(on_release=lambda *_: self._switch_language())
         ids.large.bind(
@@ -108,15 +117,35 @@ class KioskApp(App):
         self.refresh()
         return root
 
+    def _build_next(self, _dt: float) -> None:
+        if self._to_build:
+            self._screen(self._to_build[0].key)
+            Clock.schedule_once(self._build_next, 0)
+
+    def _screen(self, name: ScreenName) -> KioskScreen:
+        manager = self.root.ids.manager
+        if not manager.has_screen(name.value):
+            screen_class = next(c for c in SCREENS if c.key is name)
+            manager.add_widget(screen_class(name=name.value))
+            self._to_build = [c for c in self._to_build if c is not screen_class]
+        screen: KioskScreen = manager.get_screen(name.value)
+        return screen
+
     def on_start(self) -> None:
         self.core.start()
 
     def detach(self) -> None:
         """Take this app off the window (tests and benches build several in one process)."""
         self._ticker.cancel()
-        # on_stop also clears kv's cached ``app`` (kivy.lang.parser.ProxyApp), so the next
-        # app's layouts bind to that app rather than to this one.
+        # Nothing of this app may run later: a screen built after this would make kv's
+        # cached ``app`` (kivy.lang.parser.ProxyApp) this app again.
+        Clock.unschedule(self._build_next)
+        Clock.unschedule(self.refresh)
+        Clock.unschedule(self._show_busy)
+        self._to_build.clear()
+        # on_stop clears that cache, so the next app's layouts bind to the next app.
         self.dispatch("on_stop")
+        App._running_app = None
         Window.unbind(on_keyboard=self._key, on_request_close=self._close, size=self._size)
         if self.root is not None and self.root.parent is not None:
             Window.remove_widget(self.root)
@@ -173,10 +202,11 @@ class KioskApp(App):
         )
         at_home = chrome.screen in (ScreenName.HOME, ScreenName.OUT_OF_SERVICE)
         ids.home.text = T("首页", "Home")(lang)
+        # Hidden at home, never disabled: a disabled button's text is drawn again in grey,
+        # and a tap on it at home is a harmless reset anyway.
         ids.home.opacity = 0 if at_home else 1
-        ids.home.disabled = at_home
         manager = ids.manager
-        screen: KioskScreen = manager.get_screen(chrome.screen.value)
+        screen = self._screen(chrome.screen)
         try:
             screen.refresh(chrome)
         except Exception:
@@ -184,7 +214,12 @@ class KioskApp(App):
         if manager.current != chrome.screen.value:
             manager.current = chrome.screen.value
         ids.notice.text = chrome.notice(lang) if chrome.notice else ""
-        self._overlay(self.busy_overlay, chrome.busy)
+        # "Please wait" only for a wait a person notices; quick answers do not flash it.
+        if chrome.busy and self.busy_overlay.parent is None:
+            Clock.schedule_once(self._show_busy, BUSY_AFTER_S)
+        elif not chrome.busy:
+            Clock.unschedule(self._show_busy)
+            self._overlay(self.busy_overlay, False)
         self.busy_overlay.ids.words.text = T("请稍候…", "Please wait…")(lang)
         waiting = chrome.idle_seconds_left is not None
         self._overlay(self.idle_overlay, waiting)
@@ -198,6 +233,10 @@ class KioskApp(App):
             )(lang)
             o.still_here.text = T("继续办理", "Continue")(lang)
         self.refreshes += 1
+
+    def _show_busy(self, _dt: float) -> None:
+        if self.core.busy:
+            self._overlay(self.busy_overlay, True)
 
     def _overlay(self, overlay: FloatLayout, shown: bool) -> None:
         root = self.root

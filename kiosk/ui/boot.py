@@ -32,6 +32,9 @@ def boot(config: KioskConfig, *, headless: bool, max_fps: int = 30) -> None:
     os.environ.setdefault("KIVY_LOG_MODE", "PYTHON")
     os.environ.setdefault("KIVY_NO_FILELOG", "1")
     os.environ.setdefault("KIVY_HOME", str(home))
+    # SDL would turn SIGTERM into a window-close request, which a kiosk refuses; the process
+    # handles SIGTERM itself (kiosk.process) and stops cleanly.
+    os.environ.setdefault("SDL_NO_SIGNAL_HANDLERS", "1")
     if headless:
         os.environ["SDL_VIDEODRIVER"] = "offscreen"
     fonts = Path(os.environ["KIVY_HOME"]) / "fonts"

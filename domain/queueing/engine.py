@@ -15,7 +15,7 @@ from collections.abc import Iterator, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Engine, and_, case, func, or_, select
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from domain import events as ev
@@ -31,6 +31,7 @@ from domain.queueing.views import (
     HallOverview,
     QueueReads,
     TicketView,
+    call_candidates,
 )
 from domain.uow import UnitOfWork, UnitsOfWork
 from servicedb.engine import make_session_factory
@@ -227,29 +228,9 @@ class HallQueue:
             if served is None:
                 raise WrongState(f"counter {counter_number} is signed out")
             self._finish_current(work, counter, now, outcome="served")
-            query = (
-                select(QueueTicket)
-                .where(
-                    QueueTicket.origin_site_id == self.site_id,
-                    QueueTicket.service_day == self.service_day(now),
-                    QueueTicket.status == TicketStatus.WAITING,
-                    or_(
-                        QueueTicket.target_counter_id == counter.id,
-                        and_(
-                            QueueTicket.target_counter_id.is_(None),
-                            QueueTicket.category_id.in_(served),
-                        ),
-                    ),
-                )
-                .order_by(
-                    case((QueueTicket.target_counter_id == counter.id, 0), else_=1),
-                    QueueTicket.priority.desc(),
-                    QueueTicket.at_front.desc(),
-                    QueueTicket.queued_since,
-                    QueueTicket.seq,
-                )
-                .limit(1)
-            )
+            # The one call policy (domain.queueing.policy), in SQL.
+            query = call_candidates(self.site_id, self.service_day(now), counter.id, served)
+            query = query.limit(1)
             if self._postgres:
                 query = query.with_for_update(skip_locked=True)
             ticket = session.scalar(query)

@@ -10,7 +10,7 @@ import subprocess
 import sys
 import uuid
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -19,7 +19,7 @@ import pytest
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from domain.queueing import views
+from domain.queueing import estimate, views
 from domain.queueing.engine import HallQueue
 from domain.queueing.errors import WrongState
 from servicedb.models import QueueTicket, ServiceCategory, TicketStatus
@@ -74,7 +74,7 @@ def test_another_process_sees_every_change_without_reading_everything_again(
     screen.reads.waiting_list.full_every_s = 3600  # only the changes, for this test
     assert waiting_in_overview(screen) == {}
     parked: list[str] = []
-    steps = [
+    steps: list[Callable[[], object]] = [
         lambda: [
             hall.take_ticket(c) for c in ("payment", "payment", "enquiry", "repair_complaint")
         ],
@@ -184,13 +184,13 @@ def test_one_replay_per_overview_reused_while_nothing_moves(
     hall: HallQueue, clock: Clock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     replays = []
-    real = views.forecast
+    real = estimate.forecast
 
     def counted(*args: Any, **kwargs: Any) -> Any:
         replays.append(1)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(views, "forecast", counted)
+    monkeypatch.setattr(views, "forecast", counted)  # a spy at the edge: count the replays
     for _ in range(3):
         hall.take_ticket("payment")
     replays.clear()
@@ -208,7 +208,7 @@ def test_one_replay_per_overview_reused_while_nothing_moves(
 
 def test_many_waiting_counts_stay_right(hall: HallQueue, clock: Clock) -> None:
     codes = ["payment", "enquiry", "new_connection", "repair_complaint", "vip"]
-    taken = Counter()
+    taken: Counter[str] = Counter()
     for i in range(120):
         code = codes[i % len(codes)]
         hall.take_ticket(code, priority_reason="elderly" if i % 17 == 0 else None)

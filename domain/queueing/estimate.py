@@ -19,9 +19,11 @@ time. What the replay charges a counter for each call is learned from today:
   appointments): today's rate of such arrivals per category over the last hour, replayed
   as expected arrivals at evenly spaced times.
 
-A per-category ``Calibration`` (actual ÷ printed wait, learned as tickets are called)
-removes what bias is left, such as counters closing for lunch, which the replay cannot
-know. ``bench/queue_estimates.py`` measures the result against the linear rule.
+Counters keep a roster (lunch in turn, shifts ending): ``expected_desk`` turns the roster
+of a recent day into when each counter is expected away and back, and the replay waits
+for it. A per-category ``Calibration`` (actual ÷ printed wait) is still measured, but no
+longer applied: once the above were modelled, scaling by it made the estimates worse.
+``bench/queue_estimates.py`` measures the result against the linear rule.
 """
 
 from __future__ import annotations

@@ -170,7 +170,7 @@ class QueueReads:
         self.waiting_list = WaitingList(layout.site_id)
         # Actual ÷ printed wait per category. Watched, not applied: with the roster and
         # the learned counter times, scaling by it made estimates worse on the bench
-        # (bench/queue_estimates.py: MAE 3.52 min with it, 2.95 without, same days).
+        # (bench/queue_estimates.py, normal days: MAE 3.52 min with it, 2.96 without).
         self.calibrations = {c.id: Calibration() for c in layout.categories.values()}
         self._lock = threading.Lock()
         self._refreshed: tuple[int, date, datetime] | None = None

@@ -33,7 +33,7 @@ import heapq
 import math
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -212,12 +212,20 @@ class Forecast:
 
     called_in_s: Mapping[uuid.UUID, float]
     newcomer_s: Mapping[Category, float]
+    elapsed_s: float = 0.0  # since the replay: every wait is that much shorter
 
     def ticket(self, ticket_id: uuid.UUID) -> float | None:
-        return self.called_in_s.get(ticket_id)
+        return self._left(self.called_in_s.get(ticket_id))
 
     def newcomer(self, category: Category) -> float | None:
-        return self.newcomer_s.get(category)
+        return self._left(self.newcomer_s.get(category))
+
+    def later(self, seconds: float) -> Forecast:
+        """The same replay read ``seconds`` after it was made."""
+        return replace(self, elapsed_s=self.elapsed_s + seconds)
+
+    def _left(self, wait_s: float | None) -> float | None:
+        return None if wait_s is None else max(wait_s - self.elapsed_s, 0.0)
 
 
 _LAST_ID = uuid.UUID(int=(1 << 128) - 1)

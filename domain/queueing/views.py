@@ -53,6 +53,8 @@ ACTIVE = (TicketStatus.CALLED, TicketStatus.SERVING)
 EstimateState = Literal["no_counter", "no_wait", "estimated"]
 # Under this the call comes about as fast as the customer can walk up: nothing to wait for.
 NO_WAIT_BELOW_S = 30.0
+# An overview's replay is reused (its waits read later) for this long while nothing changes.
+REUSE_S = 5.0
 
 
 def estimate_state(estimate_s: float | None) -> EstimateState:
@@ -149,6 +151,10 @@ class HallSnapshot:
     desks: tuple[Desk, ...]
     serving: tuple[CallView, ...]
     version: int | None  # the waiting list's version; None when read inside a transaction
+    # Read inside a transaction: the committed version it started from, and the tickets
+    # that differ from it (None: unknown).
+    base_version: int = 0
+    changed: frozenset[uuid.UUID] | None = frozenset()
 
     def counters(self) -> list[policy.Counter]:
         """The counters open now (staffed, not paused)."""
@@ -174,7 +180,7 @@ class QueueReads:
         self.calibrations = {c.id: Calibration() for c in layout.categories.values()}
         self._lock = threading.Lock()
         self._refreshed: tuple[int, date, datetime] | None = None
-        self._forecast: tuple[object, Forecast] | None = None
+        self._forecast: tuple[object, datetime, Forecast] | None = None
         self.learn_from_today()
 
     # --- learning -----------------------------------------------------------------------
@@ -271,6 +277,7 @@ class QueueReads:
         own uncommitted changes are part of the answer (but are not remembered).
         """
         with self._lock:
+            changed: frozenset[uuid.UUID] | None = frozenset()
             if committed:
                 waiting = self.waiting_list.current(session, day)
                 self._refresh(session, day, now)
@@ -278,7 +285,8 @@ class QueueReads:
                 with self._reads() as read:
                     self.waiting_list.current(read, day)
                     self._refresh(read, day, now)
-                waiting = self.waiting_list.within(session, day)
+                waiting, changed = self.waiting_list.within(session, day)
+            base_version = self.waiting_list.version
             roster = self.learning.roster(session, day)
         active = session.execute(
             select(
@@ -320,16 +328,24 @@ class QueueReads:
             for row in active
             if row.counter_id in self.layout.counter_by_id
         )
-        version = self.waiting_list.version if committed else None
-        return HallSnapshot(day, now, waiting, tuple(desks), serving, version)
+        version = base_version if committed else None
+        return HallSnapshot(
+            day, now, waiting, tuple(desks), serving, version, base_version, changed
+        )
 
     def forecast(self, snapshot: HallSnapshot) -> Forecast:
-        """One replay for the whole hall; the same one again while nothing has moved."""
+        """One replay for the whole hall, reused while the hall has not changed.
+
+        The screen polls twice a second; between changes only the clock moves. Within
+        ``REUSE_S`` of a replay of the same state its waits are read that much later
+        instead of replaying again (the counters' progress is then at most that stale).
+        """
         learning = self.learning
-        key = (snapshot.version, snapshot.now, snapshot.desks, tuple(learning.arrivals))
-        cached = self._forecast
-        if snapshot.version is not None and cached is not None and cached[0] == key:
-            return cached[1]
+        key = self._state_key(snapshot, snapshot.version)
+        if snapshot.version is not None:
+            reused = self._reuse(key, snapshot.now)
+            if reused is not None:
+                return reused
         newcomers = {
             c.id: PRIORITY["vip"] if c.is_priority else 0
             for c in self.layout.categories.values()
@@ -344,8 +360,46 @@ class QueueReads:
             arrivals=learning.arrivals,
         )
         if snapshot.version is not None:
-            self._forecast = (key, plan)
+            self._forecast = (key, snapshot.now, plan)
         return plan
+
+    def _state_key(self, snapshot: HallSnapshot, version: int | None) -> object:
+        """What a replay depends on, except the clock."""
+        return (
+            version,
+            snapshot.day,
+            tuple((d.counter, d.serves, d.open_now) for d in snapshot.desks),
+            snapshot.serving,
+            tuple(self.learning.arrivals),
+        )
+
+    def _reuse(self, key: object, now: datetime) -> Forecast | None:
+        """The kept replay of this state, read at ``now``, if it is recent enough."""
+        cached = self._forecast
+        if cached is None or cached[0] != key:
+            return None
+        elapsed = (now - cached[1]).total_seconds()
+        return cached[2].later(elapsed) if 0 <= elapsed <= REUSE_S else None
+
+    def _kept_for_newcomer(self, snapshot: HallSnapshot, me: policy.Ticket) -> Forecast | None:
+        """For a ticket just taken, seen inside its own transaction: the kept replay.
+
+        If the only difference from the committed hall is this ticket, and it queues as a
+        ticket of its category taken now does (no priority of its own, sent nowhere), its
+        wait is the kept replay's "ticket taken now" (``estimate.forecast`` makes the two
+        equal; a property test holds it), and no second replay is needed.
+        """
+        category = self.layout.category_by_id.get(me.category)  # type: ignore[call-overload]
+        if (
+            category is None
+            or snapshot.changed != frozenset({me.id})
+            or self.waiting_list.kept(me.id)
+            or me.target_counter is not None
+            or me.at_front
+            or me.priority != (PRIORITY["vip"] if category.is_priority else 0)
+        ):
+            return None
+        return self._reuse(self._state_key(snapshot, snapshot.base_version), snapshot.now)
 
     def view(self, session: Session, ticket: QueueTicket, *, committed: bool = False) -> TicketView:
         """What ``ticket`` is told. ``committed``: ``session`` is a read session (see ``snapshot``)."""
@@ -368,7 +422,13 @@ class QueueReads:
                     ]
                 ahead = policy.people_ahead(snapshot.waiting, me, counters)
                 # Only a counter open now makes a wait: none open, no estimate ("no_counter").
-                estimate = self.forecast(snapshot).ticket(me.id) if called_here else None
+                estimate = None
+                if called_here:
+                    kept = None if committed else self._kept_for_newcomer(snapshot, me)
+                    if kept is not None:
+                        estimate = kept.newcomer(me.category)
+                    else:
+                        estimate = self.forecast(snapshot).ticket(me.id)
                 state = estimate_state(estimate)
                 linear = self._linear(snapshot, ticket.category_id, me)
         counter = self.layout.counter_by_id.get(ticket.counter_id) if ticket.counter_id else None

@@ -71,22 +71,30 @@ class WaitingList:
             self._read_all(session, day)
         return tuple(self._tickets.values())
 
-    def within(self, session: Session, day: date) -> tuple[Ticket, ...]:
+    def within(
+        self, session: Session, day: date
+    ) -> tuple[tuple[Ticket, ...], frozenset[uuid.UUID] | None]:
         """The waiting list as ``session`` sees it, its own uncommitted changes included.
 
         For a view inside a command's transaction; call ``current`` (with a read session)
         first so the kept list is fresh. Nothing seen here is kept: the transaction may
-        yet roll back.
+        yet roll back. Also returns the tickets that differ from the kept list (None when
+        the list had to be read whole).
         """
         if day != self._day:
-            return tuple(self._read(session, day))
+            return tuple(self._read(session, day)), None
         tickets = dict(self._tickets)
         events = self._new_events(session)
-        if events:
+        changed = frozenset(ticket for _event, ticket, _at in events if ticket is not None)
+        if changed:
             self._apply(session, day, tickets, events)
         if self._count(session, day) != len(tickets):
-            return tuple(self._read(session, day))
-        return tuple(tickets.values())
+            return tuple(self._read(session, day)), None
+        return tuple(tickets.values()), changed
+
+    def kept(self, ticket_id: uuid.UUID) -> bool:
+        """Is ``ticket_id`` in the kept (committed) list?"""
+        return ticket_id in self._tickets
 
     # --- internals ----------------------------------------------------------------------
     def _read_all(self, session: Session, day: date) -> None:

@@ -191,19 +191,34 @@ def test_one_replay_per_overview_reused_while_nothing_moves(
         return real(*args, **kwargs)
 
     monkeypatch.setattr(views, "forecast", counted)  # a spy at the edge: count the replays
-    for _ in range(3):
+    for _ in range(8):
         hall.take_ticket("payment")
     replays.clear()
     hall.overview()
     hall.overview()
     assert len(replays) == 1  # one replay for every category; the same again at this moment
-    clock.advance(seconds=1)
+    before = {c.code: c.estimate_s for c in hall.overview().categories}
+    clock.advance(seconds=2)  # the screen's next polls: the same replay, read 2 s later
+    after = {c.code: c.estimate_s for c in hall.overview().categories}
+    assert len(replays) == 1
+    assert (before["payment"] or 0) > 2
+    assert after["payment"] == pytest.approx((before["payment"] or 0) - 2)
+    clock.advance(seconds=10)
     hall.overview()
-    assert len(replays) == 2  # the clock moved: counters are nearer to done
+    assert len(replays) == 2  # too long since: counters are nearer to done, replay again
     hall.take_ticket("enquiry")
     replays.clear()
     hall.overview()
     assert len(replays) == 1
+    # A kiosk press right after the screen's poll: the new ticket is the poll's "ticket
+    # taken now", so no replay is needed — and the answer is what a replay would say.
+    taken = hall.take_ticket("payment")
+    assert len(replays) == 1
+    assert taken.estimate_s == pytest.approx(hall.ticket(taken.ticket_id).estimate_s)
+    assert len(replays) == 2
+    elderly = hall.take_ticket("payment", priority_reason="elderly")  # queues otherwise
+    assert len(replays) == 3
+    assert elderly.estimate_s == pytest.approx(hall.ticket(elderly.ticket_id).estimate_s)
 
 
 def test_many_waiting_counts_stay_right(hall: HallQueue, clock: Clock) -> None:

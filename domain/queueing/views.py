@@ -11,6 +11,7 @@ learned from the hall's own records (``domain.queueing.learning``).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 import uuid
@@ -193,8 +194,10 @@ class QueueReads:
     def learn_from_today(self) -> None:
         """Learn from today's finished tickets (after a restart: all of them)."""
         now = self._clock()
-        with self._lock, self._reads() as session:
-            self.learning.refresh(session, self.layout.service_day(now), now)
+        with self._reads() as session:
+            session.connection()
+            with self._lock:
+                self.learning.refresh(session, self.layout.service_day(now), now)
 
     def _refresh(self, session: Session, day: date, now: datetime) -> None:
         """Learn when the hall has changed, or at least once a minute (the arrival rates)."""
@@ -276,18 +279,19 @@ class QueueReads:
         ``committed``: ``session`` is a read session. Otherwise it is a command's, and its
         own uncommitted changes are part of the answer (but are not remembered).
         """
-        with self._lock:
-            changed: frozenset[uuid.UUID] | None = frozenset()
-            if committed:
-                waiting = self.waiting_list.current(session, day)
-                self._refresh(session, day, now)
-            else:
-                with self._reads() as read:
-                    self.waiting_list.current(read, day)
-                    self._refresh(read, day, now)
-                waiting, changed = self.waiting_list.within(session, day)
-            base_version = self.waiting_list.version
-            roster = self.learning.roster(session, day)
+        changed: frozenset[uuid.UUID] | None = frozenset()
+        with contextlib.ExitStack() as stack:
+            # Connections are checked out before the lock is taken, never while holding it.
+            read = session if committed else stack.enter_context(self._reads())
+            read.connection()
+            session.connection()
+            with self._lock:
+                waiting = self.waiting_list.current(read, day)
+                self._refresh(read, day, now)
+                if not committed:
+                    waiting, changed = self.waiting_list.within(session, day)
+                base_version = self.waiting_list.version
+                roster = self.learning.roster(read, day)
         active = session.execute(
             select(
                 QueueTicket.number,

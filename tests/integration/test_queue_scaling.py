@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import threading
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -256,3 +257,42 @@ def test_the_scaling_bench_runs() -> None:
     assert result.returncode == 0, result.stderr
     lines = [line for line in result.stdout.splitlines() if "waiting:" in line]
     assert len(lines) == 4 and "overview" in lines[0] and "take_ticket" in lines[0]
+
+
+def test_threads_sharing_one_hall_keep_the_list_right(hall: HallQueue, migrated: Engine) -> None:
+    """The hall API's threads and the board's loop share one read side."""
+    errors: list[BaseException] = []
+    stop = threading.Event()
+
+    def poll() -> None:
+        try:
+            while not stop.is_set():
+                hall.overview()
+        except BaseException as err:  # reported below, not lost in the thread
+            errors.append(err)
+
+    def press(code: str) -> None:
+        try:
+            for _ in range(15):
+                hall.take_ticket(code)
+        except BaseException as err:
+            errors.append(err)
+
+    screens = [threading.Thread(target=poll) for _ in range(2)]
+    kiosks = [threading.Thread(target=press, args=(c,)) for c in ("payment", "enquiry")]
+    for thread in (*screens, *kiosks):
+        thread.start()
+    for thread in kiosks:
+        thread.join(60)
+    stop.set()
+    for thread in screens:
+        thread.join(60)
+    assert not errors, errors
+    assert (
+        waiting_in_overview(hall)
+        == waiting_in_database(migrated)
+        == {
+            "payment": 15,
+            "enquiry": 15,
+        }
+    )

@@ -6,7 +6,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from hypothesis import assume, given, settings
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from domain.queueing import policy
@@ -147,7 +147,6 @@ def test_call_queues_call_what_the_policy_says(
         assert len(queues) == len(remaining)
 
 
-@settings(max_examples=300)
 @given(halls(), st.data())
 def test_told_n_ahead_called_after_at_most_n_calls_at_its_counters(
     hall: tuple[list[Ticket], list[Counter]], data: st.DataObject

@@ -15,6 +15,7 @@ from sqlalchemy import Engine
 
 from servicehall.hall.api.errors import install_error_handlers
 from servicehall.hall.api.router import hall_api
+from servicehall.hall.kiosk_pages import router as kiosk_pages
 from servicehall.hall.parts import HallParts
 from servicehall.platform.health import HealthBoard
 from servicehall.platform.http import make_app
@@ -37,6 +38,7 @@ def create_hall_app(
     app.state.parts = parts
     install_error_handlers(app)
     app.include_router(hall_api())
+    app.include_router(kiosk_pages)  # /t, /p, /o: what a receipt's QR opens
     health.set("central", "connecting", central_url)
 
     @app.get("/screen", response_class=HTMLResponse, include_in_schema=False)

@@ -254,7 +254,9 @@ class WalletSimulator:
 
         self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, name="wallet-sim", daemon=True).start()
+        threading.Thread(
+            target=self._server.serve_forever, args=(0.05,), name="wallet-sim", daemon=True
+        ).start()
 
     @property
     def url(self) -> str:

@@ -145,7 +145,7 @@ class SmsGatewaySimulator:
         self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
         self._thread = threading.Thread(
-            target=self._server.serve_forever, name="sms-simulator", daemon=True
+            target=self._server.serve_forever, args=(0.05,), name="sms-simulator", daemon=True
         )
         self._thread.start()
 

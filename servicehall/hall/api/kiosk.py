@@ -6,6 +6,7 @@ Routes only parse, call a domain service and shape the answer; every refusal is 
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
@@ -227,7 +228,8 @@ def qr_order(order_id: str, request: Request, kiosk: Services, _device: Kiosk) -
 async def wallet_notify(request: Request, kiosk: Services) -> JSONResponse:
     body = await request.body()
     try:
-        paid = parse_notify(dict(request.headers), body, kiosk.wallet_key, kiosk.clock())
+        # The signature's timestamp is transport time: the wall clock, not the hall's.
+        paid = parse_notify(dict(request.headers), body, kiosk.wallet_key, datetime.now(UTC))
     except NotifyRefused as err:
         raise ApiError(
             401,

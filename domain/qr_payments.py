@@ -104,6 +104,7 @@ class QrPayments:
             if sum(due for _, due in owed) != amount_fen:
                 raise AmountMismatch("the amount is not what the bills owe")
             allocation = [[str(bill.id), due] for bill, due in owed]
+            account_id = account.id
         now = self._site.clock()
         order_id = "QR" + uuid.uuid4().hex[:30].upper()
         expires = now + ORDER_LIFE
@@ -120,7 +121,7 @@ class QrPayments:
                         order_id=order_id,
                         idempotency_key=key,
                         request_sha256=digest,
-                        account_id=account.id,
+                        account_id=account_id,
                         bill_ids=json.dumps(allocation),
                         amount_fen=amount_fen,
                         qr_content=qr,

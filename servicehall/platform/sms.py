@@ -115,7 +115,7 @@ class SmsGatewaySimulator:
     phone would have received. ``fail_next(status, code)`` makes the next sends fail.
     """
 
-    def __init__(self, api_key: str | None = None, *, per_number_per_minute: int = 5) -> None:
+    def __init__(self, api_key: str | None = None, *, per_number_per_minute: int = 10) -> None:
         self.api_key = api_key or secrets.token_urlsafe(16)
         self._lock = threading.Lock()
         self._by_key: dict[str, str] = {}

@@ -55,6 +55,8 @@ HallStaff = Annotated[
 ]
 ACCOUNT = r"^[A-Z]{2}[0-9]{9}$"
 AccountNo = Annotated[str, Path(pattern=ACCOUNT)]
+KeyPath = Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{16,64}$")]
+OrderPath = Annotated[str, Path(pattern=r"^QR[0-9A-F]{30}$")]
 
 
 def services(parts: Parts) -> KioskServices:
@@ -196,7 +198,9 @@ def record_card(
 
 
 @router.get("/payments/{idempotency_key}", responses=error_responses(401, 403, 404, 422))
-def payment(idempotency_key: str, request: Request, kiosk: Services, _device: Kiosk) -> PaymentOut:
+def payment(
+    idempotency_key: KeyPath, request: Request, kiosk: Services, _device: Kiosk
+) -> PaymentOut:
     return payment_out(request, kiosk.ledger.by_key(idempotency_key))
 
 
@@ -215,7 +219,7 @@ def start_qr(body: QrPaymentIn, request: Request, kiosk: Services, device_: Kios
 
 
 @router.get("/payments/qr/{order_id}", responses=error_responses(401, 403, 404, 422))
-def qr_order(order_id: str, request: Request, kiosk: Services, _device: Kiosk) -> QrOrderOut:
+def qr_order(order_id: OrderPath, request: Request, kiosk: Services, _device: Kiosk) -> QrOrderOut:
     return qr_out(request, kiosk.qr.order(order_id))
 
 
@@ -243,9 +247,15 @@ async def wallet_notify(request: Request, kiosk: Services) -> JSONResponse:
 
 
 # --- reports and outages ------------------------------------------------------------------
-@router.get("/places", responses=error_responses(401, 403))
-def places(kiosk: Services, _device: Kiosk) -> PlacesOut:
-    return PlacesOut.model_validate({"districts": kiosk.intake.places()}, from_attributes=True)
+@router.get("/places", responses=error_responses(401, 403, 422))
+def places(
+    kiosk: Services,
+    _device: Kiosk,
+    district: Annotated[str | None, Query(pattern=r"^[A-Za-z0-9-]{1,40}$")] = None,
+) -> PlacesOut:
+    """Districts (DMAs) with their streets; ``district`` narrows it to one."""
+    found = [d for d in kiosk.intake.places() if district is None or d.code == district]
+    return PlacesOut.model_validate({"districts": found}, from_attributes=True)
 
 
 @router.post(
@@ -305,8 +315,10 @@ def heartbeat(body: HeartbeatIn, kiosk: Services, device_: KioskOnly) -> None:
     )
 
 
-@router.get("/fleet", responses=error_responses(401, 403))
-def fleet(kiosk: Services, _device: HallStaff) -> KiosksOut:
-    return KiosksOut(
-        kiosks=[KioskStatusOut.model_validate(v, from_attributes=True) for v in kiosk.fleet.fleet()]
-    )
+@router.get("/fleet", responses=error_responses(401, 403, 422))
+def fleet(
+    kiosk: Services, _device: HallStaff, alarms_only: Annotated[bool, Query()] = False
+) -> KiosksOut:
+    """The hall's kiosks (终端管理), each with its alarms; ``alarms_only`` hides the quiet ones."""
+    views = [v for v in kiosk.fleet.fleet() if v.alarms or not alarms_only]
+    return KiosksOut(kiosks=[KioskStatusOut.model_validate(v, from_attributes=True) for v in views])

@@ -11,9 +11,9 @@ from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from servicedb.models import Payment, PaymentReceipt
+from servicehall.hall.api.kiosk_schemas import CardAuthorisation, CardPaymentIn
 from servicehall.hall.client import HallApiError, HallUnreachable
 from servicehall.hall.kiosk_client import KioskClient, new_idempotency_key
-from servicehall.hall.api.kiosk_schemas import CardAuthorisation, CardPaymentIn
 from tests.kiosk_hall.conftest import Rig
 from tests.kiosk_hall.town import BILL_FEN, DUE_FEN, PAID_FEN
 
@@ -164,7 +164,7 @@ def test_a_retry_after_the_hall_went_quiet_mid_payment_charges_once(rig: Rig) ->
     kiosk = KioskClient(
         rig.url, rig.tokens["kiosk-1"], http=httpx.Client(base_url=rig.url, transport=transport)
     )
-    kiosk._prefix = rig.url + "/api/v1"  # noqa: SLF001 - an injected client keeps its own base
+    kiosk._prefix = rig.url + "/api/v1"
     body = pay(rig)
     for _ in range(2):  # the kiosk's own retries with the same key
         with pytest.raises(HallUnreachable):

@@ -29,7 +29,7 @@ def code_sent(rig: Rig) -> str:
     assert texts, "no SMS reached the phone"
     found = re.findall(r"\b([0-9]{6})\b", texts[-1])
     assert found
-    return found[0]
+    return str(found[0])
 
 
 def refused(call: object, *args: object) -> HallApiError:

@@ -18,7 +18,7 @@ from devices.acquirer.protocol import CHINA_TIME
 from devices.acquirer.simulator import AcquirerSimulator
 from devices.cardreader.protocol import parse_swipe
 from devices.cardreader.simulator import VISA
-from servicehall.cli import cli
+from servicehall.cli.root import cli
 from servicehall.hall.api.kiosk_schemas import (
     CardAuthorisation,
     CardPaymentIn,

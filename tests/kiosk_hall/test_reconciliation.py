@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from devices.acquirer.settlement import RecordType, SettlementFile, SettlementRecord, render
 from servicedb.models import Payment, PaymentReceipt
-from servicehall.cli import cli
+from servicehall.cli.root import cli
 from servicehall.hall.api.kiosk_schemas import CardAuthorisation, CardPaymentIn
 from servicehall.hall.kiosk_client import new_idempotency_key
 from tests.kiosk_hall.conftest import HALL, Rig

@@ -36,6 +36,7 @@ def create_hall_app(
 ) -> FastAPI:
     app = make_app("servicehall hall", engine, health)
     app.state.parts = parts
+    app.state.engine = engine  # /api/v1/display reads notices and announcements
     install_error_handlers(app)
     app.include_router(hall_api())
     app.include_router(kiosk_pages)  # /t, /p, /o: what a receipt's QR opens

@@ -178,8 +178,7 @@ def build_hall(
             clock=clock,
             sms=sms,
             wallet=wallet,
-            notify_url=f"http://{listen}:{http.port if port is None else port}"
-            "/api/v1/kiosk/wallet/notify",
+            notify_url=f"http://{listen}:{http.port if port is None else port}/wallet/notify",
         )
         parts = HallParts(queue, TokenCheck(engine, site), live, display, simulator, kiosk)
     except BaseException:

@@ -68,7 +68,7 @@ def build_kiosk_services(
     clock: Callable[[], datetime] = utcnow,
     sms: SmsGateway | None = None,
     wallet: WalletSettings | None = None,
-    notify_url: str = "http://127.0.0.1/api/v1/kiosk/wallet/notify",
+    notify_url: str = "http://127.0.0.1/wallet/notify",
     environ: Mapping[str, str] | None = None,
 ) -> KioskServices:
     """Real SMS gateway and wallet provider when configured (argument, or environment:

@@ -91,7 +91,7 @@ def test_a_forged_notify_is_refused_and_books_nothing(rig: Rig) -> None:
     stamp = str(int(datetime.now(UTC).timestamp()))
     forged = sign(b"not the provider's key", stamp, "n0nce", body)
     answer = httpx.post(
-        f"{rig.url}/api/v1/kiosk/wallet/notify",
+        f"{rig.url}/wallet/notify",
         content=body,
         headers={"X-Timestamp": stamp, "X-Nonce": "n0nce", "X-Signature": forged},
         timeout=10,
@@ -99,9 +99,6 @@ def test_a_forged_notify_is_refused_and_books_nothing(rig: Rig) -> None:
     assert answer.status_code == 401 and answer.json()["code"] == "Unauthorized"
     assert receipts(rig) == 0
     assert rig.client().qr_order(started.order_id).state is QrOrderState.PENDING
-
-
-def test_a_qr_for_the_wrong_amount_is_refused_before_the_provider_hears_of_it(rig: Rig) -> None:
     with pytest.raises(HallApiError) as caught:
         rig.client().start_qr_payment(order(rig).model_copy(update={"amount_fen": 1}))
     assert caught.value.status == 409
@@ -122,7 +119,7 @@ def signed(body: bytes, stamp: str = STAMP) -> dict[str, str]:
     ),
     body=st.binary(max_size=300),
 )
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 def test_any_notify_is_parsed_or_refused_with_a_reason(
     headers: dict[str, str], body: bytes
 ) -> None:
@@ -154,7 +151,7 @@ notify_fields = st.fixed_dictionaries(
 
 
 @given(fields=notify_fields)
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 def test_a_signed_notify_is_read_field_by_field_never_misread(fields: dict[str, object]) -> None:
     body = json.dumps(fields).encode()
     try:

@@ -223,10 +223,14 @@ def qr_order(order_id: OrderPath, request: Request, kiosk: Services, _device: Ki
     return qr_out(request, kiosk.qr.order(order_id))
 
 
-@router.post(
+# The wallet provider's callback: outside the device API (no device token; its HMAC
+# signature is its authentication), at /wallet/notify on the hall.
+provider_router = APIRouter(tags=["wallet provider"])
+
+
+@provider_router.post(
     "/wallet/notify",
     responses=error_responses(401, 404, 409, 413, 422),
-    include_in_schema=True,
     summary="The wallet provider's signed payment notice (HMAC-SHA256)",
 )
 async def wallet_notify(request: Request, kiosk: Services) -> JSONResponse:

@@ -81,7 +81,11 @@ def test_a_complaint_about_a_street_and_bad_input(rig: Rig) -> None:
         assert caught.value.status == status
 
 
-def test_the_street_picker_comes_from_the_hall_database(rig: Rig) -> None:
+def test_the_street_picker_comes_from_the_hall_database_and_a_ticket_has_its_page(rig: Rig) -> None:
+    ticket = rig.client().take_ticket("payment")
+    page = httpx.get(f"{rig.url}/t/{ticket.ticket_id}", timeout=10)
+    assert page.status_code == 200 and ticket.number in page.text and "等候中" in page.text
+    assert httpx.get(f"{rig.url}/t/not-a-ticket", timeout=10).status_code == 404
     districts = rig.client().places().districts
     assert [(d.code, [s.code for s in d.streets]) for d in districts] == [
         ("DMA-01", ["ST001", "ST002"])

@@ -19,6 +19,7 @@ from servicehall.hall.kiosk_client import new_idempotency_key
 log = logging.getLogger(__name__)
 
 POLL_S = 2.0
+PLAUSIBLE_LIFE_S = 30 * 60  # a longer life than this means the two clocks disagree
 
 
 @dataclass(frozen=True)
@@ -26,7 +27,7 @@ class QrView:
     amount: str
     qr: str | None
     state: QrOrderState
-    seconds_left: int
+    seconds_left: int | None  # None: the kiosk's and the hall's clocks disagree; no countdown
     words: T
     can_retry: bool
 
@@ -50,6 +51,7 @@ class QrPresenter(Presenter):
     def setup(self) -> None:
         self._order: QrOrderOut | None = None
         self._period = ""
+        self._deadline: float | None = None  # monotonic
 
     def forget(self) -> None:
         self.setup()
@@ -68,6 +70,11 @@ class QrPresenter(Presenter):
             )
         )
         self._order, self._period = order, period
+        # The countdown runs on the kiosk's monotonic clock from the order's life as the
+        # hall gave it, unless the wall clocks plainly disagree (then the hall alone says
+        # when the order has expired).
+        life = (order.expires_at - self.core.clock()).total_seconds()
+        self._deadline = self.core.monotonic() + life if 0 < life <= PLAUSIBLE_LIFE_S else None
         self.core.go(ScreenName.QR)
         self.core.screen_task("qr-poll", self._poll_loop)
 
@@ -100,7 +107,9 @@ class QrPresenter(Presenter):
         order = self._order
         if order is None:
             return QrView("", None, QrOrderState.EXPIRED, 0, WORDS[QrOrderState.EXPIRED], True)
-        left = max(0, int((order.expires_at - self.core.clock()).total_seconds()))
+        left = None
+        if self._deadline is not None:
+            left = max(0, int(self._deadline - self.core.monotonic()))
         state = order.state
         if state is QrOrderState.PENDING and left == 0:
             state = QrOrderState.EXPIRED

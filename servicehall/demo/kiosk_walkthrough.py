@@ -16,15 +16,21 @@ import logging
 import os
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+
 from devices.cardreader.simulator import VISA
 from kiosk.process import KioskParts
 from kiosk.screens import ScreenName
+from servicedb.models import QrOrder, QrOrderState
 from servicehall.hall.client import HallApiError, HallClientError
+from servicehall.hall.wallet import WalletSimulator
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +77,48 @@ def start_kiosk(
     out_dir.mkdir(parents=True, exist_ok=True)
     log_file = (out_dir / "kiosk.log").open("ab")
     return subprocess.Popen(command, env=env, stdout=log_file, stderr=subprocess.STDOUT)  # noqa: S603
+
+
+class QrPhone:
+    """The scripted customer's phone, in the demo's (or a test's) hall process: it pays each
+    QR order the hall has waiting through the wallet simulator — what a wallet app does after
+    scanning the kiosk's QR — after a short pause, as a person would.
+
+    ``servicehall.demo.run`` starts one beside the kiosk: ``QrPhone(hall.engine,
+    hall.parts.kiosk.wallet_simulator).start()`` (and ``stop()`` at the end).
+    """
+
+    def __init__(self, engine: Engine, wallet: WalletSimulator, *, pause_s: float = 2.0) -> None:
+        self._engine = engine
+        self._wallet = wallet
+        self._pause_s = pause_s
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="qr-phone", daemon=True)
+        self.paid: list[str] = []
+
+    def start(self) -> QrPhone:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(5)
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.5):
+            with Session(self._engine) as session:
+                waiting = session.scalars(
+                    select(QrOrder.order_id).where(QrOrder.state == QrOrderState.PENDING)
+                ).all()
+            for order_id in waiting:
+                if order_id in self.paid or self._stop.wait(self._pause_s):
+                    continue
+                try:
+                    self._wallet.pay(order_id)
+                except KeyError:
+                    continue  # the provider has not heard of it (yet)
+                self.paid.append(order_id)
+                log.info("the customer's phone paid QR order %s", order_id)
 
 
 class Customer:

@@ -4,6 +4,7 @@ check-in, accounts, QR payments, proof and records, reports, outages."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from functools import partial
 
 import pytest
@@ -15,7 +16,7 @@ from kiosk.screens import Purpose, ScreenName
 from servicehall.hall.api.kiosk_schemas import ReportCategory, ReportIn, ReportKind, ReportOut
 from servicehall.hall.api.schemas import PriorityReason
 from servicehall.hall.client import HallClientError
-from tests.kiosk.fakes import ACCOUNT, APPOINTMENT, SMS_CODE
+from tests.kiosk.fakes import ACCOUNT, APPOINTMENT, NOW, SMS_CODE
 from tests.kiosk.rig import Rig, customer_card, on, swipe_of, vip_card
 
 pytestmark = pytest.mark.integration  # the printer is a simulator on a pty
@@ -138,6 +139,14 @@ def test_the_bill_shows_the_name_masked_and_the_address_partly_hidden(rig: Rig) 
     assert rig.core.p.bill.view().card_unavailable is not None
 
 
+def test_no_countdown_when_the_clocks_disagree(rig: Rig) -> None:
+    enter_account(rig, Purpose.PAY)
+    rig.core.clock = lambda: NOW - timedelta(hours=9)  # the kiosk's clock is off by hours
+    rig.core.tap(ScreenName.BILL, rig.core.p.qr.open)
+    view = rig.core.p.qr.view()
+    assert view.seconds_left is None and view.qr is not None  # the hall decides expiry
+
+
 def test_pay_by_qr(rig: Rig) -> None:
     enter_account(rig, Purpose.PAY)
     core = rig.core
@@ -145,7 +154,10 @@ def test_pay_by_qr(rig: Rig) -> None:
     view = core.p.qr.view()
     order_id = next(iter(rig.hall.qr_orders))
     assert on(core, ScreenName.QR) and view.qr is not None and view.amount == "¥94.00"
-    assert view.seconds_left > 0
+    assert view.seconds_left == 300  # the order's five minutes, counted on the kiosk
+    rig.clock.now += 301
+    assert core.p.qr.view().state.value == "expired" and core.p.qr.view().qr is None
+    rig.clock.now -= 301
     assert core.p.qr.poll_once()  # still pending
     rig.hall.pay_qr(order_id)
     assert not core.p.qr.poll_once()

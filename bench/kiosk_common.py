@@ -1,8 +1,10 @@
 """What the kiosk benches share: a real hall on a real port, inside its opening hours.
 
 The hall is the demo city's Xicheng hall (seeded small), built by ``build_hall`` on a fixed
-clock at 10:00 Beijing time and served by the platform's runner on a background thread —
-the same server, protocol and database the hall process uses.
+clock at the next 10:00 Beijing time (inside opening hours, and never behind the real
+clocks of the kiosk and the simulators: card approvals are refused from the future) and
+served by the platform's runner — the same server, protocol and database the hall process
+uses.
 """
 
 from __future__ import annotations
@@ -12,9 +14,10 @@ import multiprocessing
 import statistics
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
 
@@ -27,7 +30,12 @@ from servicehall.platform.database import close_database, open_database
 from servicehall.platform.runner import serving
 
 HALL = "hall-xicheng"
-OPENING_HOURS = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)  # a Monday, 10:00 in Beijing
+BEIJING = ZoneInfo("Asia/Shanghai")
+
+
+def next_ten_in_beijing(now: datetime) -> datetime:
+    ten = datetime.combine(now.astimezone(BEIJING).date(), time(10), BEIJING)
+    return ten if ten >= now else ten + timedelta(days=1)
 
 
 @dataclass
@@ -53,7 +61,8 @@ def real_hall(folder: Path, *, premises: int = 30) -> Iterator[BenchHall]:
     engine = open_database(settings.database_url(HALL), auto_upgrade=True)
     seed_city(engine, premises=premises)
     token = issue_token(engine, HALL, DeviceKind.KIOSK, "kiosk-bench")
-    site = build_hall(settings, HALL, clock=lambda: OPENING_HOURS)
+    opening_hours = next_ten_in_beijing(datetime.now(UTC))
+    site = build_hall(settings, HALL, clock=lambda: opening_hours)
     try:
         with serving([site.endpoint]) as urls:
             yield BenchHall(urls[0], token, engine, site)

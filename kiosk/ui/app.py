@@ -77,6 +77,7 @@ class KioskApp(App):
         self.use_kivy_settings = False
         self._pending = False
         self._ticker: Any = None
+        self._detached = False
         self._to_build: list[type[KioskScreen]] = []
         self._base_fs = 36.0
         self.refreshes = 0  # how many redraws happened (the driver waits on this)
@@ -136,6 +137,7 @@ class KioskApp(App):
 
     def detach(self) -> None:
         """Take this app off the window (tests and benches build several in one process)."""
+        self._detached = True
         self._ticker.cancel()
         # Nothing of this app may run later: a screen built after this would make kv's
         # cached ``app`` (kivy.lang.parser.ProxyApp) this app again.
@@ -175,6 +177,8 @@ class KioskApp(App):
 
     # --- redrawing ----------------------------------------------------------------------
     def _changed(self) -> None:
+        if self._detached:
+            return
         if not self._pending:
             self._pending = True
             Clock.schedule_once(self.refresh, 0)

@@ -107,35 +107,26 @@ def _escape(text: str) -> str:
 
 
 def rows_of(container: BoxLayout, lines: list[tuple[str, str]], fs: float) -> None:
-    """Label: value lines in a panel."""
-    container.clear_widgets()
-    for label, value in lines:
-        line = BoxLayout(size_hint_y=None, height=fs * 1.7, spacing=dp(12))
-        line.add_widget(
-            Label(
-                text=label,
-                color=widgets.MUTED,
-                font_size=fs * 0.85,
-                size_hint_x=0.32,
-                halign="right",
-                valign="middle",
-                text_size=(None, None),
-            )
-        )
-        line.add_widget(
-            Label(
-                text=value,
-                font_size=fs,
-                halign="left",
-                valign="middle",
-                shorten=True,
-                shorten_from="right",
-                text_size=(None, None),
-            )
-        )
-        for child in line.children:
-            child.bind(size=lambda w, s: setattr(w, "text_size", s))
+    """Label: value lines in a panel. Lines already there are reused, so only the words
+    that changed are drawn again (drawing Chinese text is the costly part of a frame)."""
+    while len(container.children) > len(lines):
+        container.remove_widget(container.children[0])
+    while len(container.children) < len(lines):
+        line = BoxLayout(size_hint_y=None, spacing=dp(12))
+        for hint, align, colour in ((0.32, "right", widgets.MUTED), (0.68, "left", widgets.INK)):
+            cell = Label(size_hint_x=hint, halign=align, valign="middle", color=colour)
+            cell.bind(size=_fit_text)
+            line.add_widget(cell)
         container.add_widget(line)
+    for line, (label, value) in zip(reversed(container.children), lines, strict=True):
+        line.height = fs * 1.7
+        value_cell, label_cell = line.children  # children are kept last-added first
+        label_cell.text, label_cell.font_size = label, fs * 0.85
+        value_cell.text, value_cell.font_size = value, fs
+
+
+def _fit_text(widget: Label, size: tuple[float, float]) -> None:
+    widget.text_size = size
 
 
 # --- the screens -----------------------------------------------------------------------------

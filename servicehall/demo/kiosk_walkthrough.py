@@ -26,6 +26,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from devices.cardreader.simulator import VISA
+from kiosk.ports import Hall
 from kiosk.process import KioskParts
 from kiosk.screens import ScreenName
 from servicedb.models import QrOrder, QrOrderState
@@ -252,15 +253,13 @@ class Customer:
         self.tap("done")
 
 
-def accounts_owing(
-    parts: KioskParts, wanted: int, *, prefix: str = "XC", tries: int = 60
-) -> list[str]:
+def accounts_owing(hall: Hall, wanted: int, *, prefix: str = "XC", tries: int = 60) -> list[str]:
     """Demo accounts with something due (the scripted customers know their numbers)."""
     found: list[str] = []
     for number in range(1, tries + 1):
         account_no = f"{prefix}{number:09d}"
         try:
-            summary = parts.client.account(account_no)
+            summary = hall.account(account_no)
         except HallApiError:
             continue
         if summary.status == "active" and summary.due_fen > 0:
@@ -280,7 +279,7 @@ def walk(driver: Any, parts: KioskParts, out: Path) -> None:
 
     def pay(method: str) -> None:
         if not owing:
-            owing.extend(accounts_owing(parts, 2))
+            owing.extend(accounts_owing(parts.client, 2))
         if not owing:
             customer.note(f"pay by {method} skipped: no demo account with something due was found")
         elif method == "card":

@@ -38,7 +38,12 @@ class T:
         return T(self.zh.format(**values), self.en.format(**values))
 
     def __add__(self, other: T) -> T:
-        return T(self.zh + other.zh, self.en + " " + other.en)
+        """Joined as written: each side carries its own punctuation and spaces."""
+        return T(self.zh + other.zh, self.en + other.en)
+
+    def joined(self, other: T) -> T:
+        """Two names side by side: 报修 · 爆管 / Repair · Burst pipe."""
+        return T(f"{self.zh} · {other.zh}", f"{self.en} · {other.en}")
 
 
 def yuan(fen: int) -> str:

@@ -181,7 +181,7 @@ class ReportPresenter(Presenter):
         phone = self.phone.value
         return DetailsView(
             summary=(
-                (T("类别", "Type"), KINDS[self.kind] + CATEGORIES[category]),
+                (T("类别", "Type"), KINDS[self.kind].joined(CATEGORIES[category])),
                 (T("地点", "Where"), self.place_words),
                 (T("电话", "Phone"), f"{phone[:3]}****{phone[-4:]}" if len(phone) == 11 else phone),
             ),

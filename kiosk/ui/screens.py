@@ -31,6 +31,7 @@ BACK = T("返回", "Back")
 DONE = T("完成", "Done")
 CONFIRM = T("确认", "Confirm")
 KEYPAD_WORDS = (T("清除", "Clear"), T("删除", "Delete"))
+LETTER_KEYPAD_WORDS = (T("清除", "Clr"), T("删除", "Del"))  # its keys are narrow
 
 
 def load_layout(name: str) -> None:
@@ -80,7 +81,8 @@ class KioskScreen(Screen):
         return button
 
     def keypad(self, pad: Keypad, on_key: Callable[[str], None]) -> None:
-        pad.labels = [t(self.lang) for t in KEYPAD_WORDS]
+        words = LETTER_KEYPAD_WORDS if pad.letters else KEYPAD_WORDS
+        pad.labels = [t(self.lang) for t in words]
         if not getattr(pad, "_wired", False):
             pad.bind(on_key=lambda _pad, key: self.press(lambda: on_key(key)))
             pad._wired = True
@@ -667,7 +669,7 @@ class ReportDoneScreen(KioskScreen):
             return
         ids, fs = self.ids, self.app.fs
         ids.title.text = self.both(T("已受理", "Received"), bold=True)
-        ids.what.text = self.both(view.kind + view.category)
+        ids.what.text = self.both(view.kind.joined(view.category))
         ids.order_label.text = self.tr(T("工单号", "Order number"))
         ids.order.text = view.order_no
         ids.words.text = self.tr(

@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import argparse
 import tempfile
-from collections.abc import Callable
 from pathlib import Path
 
 from devices.acquirer.simulator import Fault, FaultKind
 from devices.cardreader.simulator import VISA
+from kiosk.config import KioskConfig, Panel
 from kiosk.screens import ScreenName
 from kiosk.text import Lang
 from tests.kiosk.fakes import ACCOUNT, APPOINTMENT, SMS_CODE
@@ -25,7 +25,16 @@ from tests.kiosk.rig import Rig, customer_card, swipe_of
 
 
 class Gallery:
-    def __init__(self, driver: object, rig: Rig, out: Path, lang: Lang) -> None:
+    def __init__(
+        self,
+        driver: object,
+        rig: Rig,
+        out: Path,
+        lang: Lang,
+        *,
+        only: set[str] | None = None,
+        tag: str = "",
+    ) -> None:
         from kiosk.ui.driver import Driver
 
         assert isinstance(driver, Driver)
@@ -33,10 +42,14 @@ class Gallery:
         self.rig = rig
         self.out = out
         self.lang = lang
+        self.only = only
+        self.tag = tag
         self.shots: list[Path] = []
 
-    def shot(self, name: str) -> Path:
-        path = self.out / f"kiosk-{name}-{self.lang.value}.png"
+    def shot(self, name: str) -> Path | None:
+        if self.only is not None and name not in self.only:
+            return None
+        path = self.out / f"kiosk-{name}{self.tag}-{self.lang.value}.png"
         self.shots.append(self.d.screenshot(path))
         return path
 
@@ -57,7 +70,7 @@ class Gallery:
         self.to(f"tile-{tile}", ScreenName.ACCOUNT)
         self.d.type(ACCOUNT[2:])
 
-    def walk(self, only: Callable[[str], bool] = lambda name: True) -> list[Path]:
+    def walk(self) -> list[Path]:
         d, rig, core = self.d, self.rig, self.rig.core
         core.beat()
         self.fresh()
@@ -172,15 +185,29 @@ class Gallery:
         return self.shots
 
 
+def compact(path: Path) -> None:
+    """64 colours are plenty for a flat screen: the pictures in docs/ stay small."""
+    from PIL import Image
+
+    with Image.open(path) as image:
+        flat = image.convert("RGB").quantize(
+            64, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE
+        )
+    flat.save(path, optimize=True)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="photograph every kiosk screen")
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--panel", default="1080x1920")
     parser.add_argument("--lang", choices=["zh", "en", "both"], default="both")
+    parser.add_argument("--only", help="comma-separated screen names to keep (default: all)")
     args = parser.parse_args(argv)
+    only = set(args.only.split(",")) if args.only else None
+    panel = Panel.parse(args.panel)
+    tag = "" if panel.portrait else "-landscape"
     tmp = Path(tempfile.mkdtemp(prefix="kiosk-gallery-"))
 
-    from kiosk.config import KioskConfig, Panel
     from kiosk.ui.boot import boot
 
     boot(
@@ -196,7 +223,8 @@ def main(argv: list[str] | None = None) -> None:
         driver = Driver.start(KioskApp(rig.core))
         langs = [Lang.ZH, Lang.EN] if args.lang == "both" else [Lang(args.lang)]
         for lang in langs:
-            for path in Gallery(driver, rig, args.out, lang).walk():
+            for path in Gallery(driver, rig, args.out, lang, only=only, tag=tag).walk():
+                compact(path)
                 print(path)
         driver.stop()
 

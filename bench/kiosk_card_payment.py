@@ -139,7 +139,13 @@ def measure_kiosk(
             threading.Thread(target=watch, daemon=True).start()
             started = time.perf_counter()
             reader_sim.swipe(VISA)
-            driver.wait_until(partial(both, paid_on_glass, printed), 30, "paid and printed")
+            try:
+                driver.wait_until(partial(both, paid_on_glass, printed), 30, "paid and printed")
+            except AssertionError:
+                said = core.p.card.view().words.en
+                raise RuntimeError(
+                    f"payment {number} for {account_no} did not go through: {said}"
+                ) from None
             if not cut:
                 raise RuntimeError("the receipt never reached the printer")
             view = core.p.paid.view()

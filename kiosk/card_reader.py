@@ -15,12 +15,15 @@ from collections.abc import Callable
 from datetime import date
 from typing import Protocol
 
-from devices.errors import DeviceConnectionError, DeviceTimeout
+from devices.errors import DeviceConnectionError
 from devices.health import DeviceHealth, HealthState
 from devices.serial_link import SerialLink
 from kiosk.cards import Swipe, parse_kiosk_swipe
 
 log = logging.getLogger(__name__)
+
+MAX_LINE = 256  # two tracks and their sentinels are under 130 bytes
+QUIET_S = 0.5  # a swipe's bytes come together; this long without its CR means it was cut
 
 
 class SwipeReader(Protocol):
@@ -57,6 +60,8 @@ class KioskCardReader:
         )
         self._today = today
         self._prefix = account_prefix  # a customer card holds the account's digits only
+        self._buffer = bytearray()  # in memory only; track data never goes further
+        self._last_byte = 0.0
 
     @property
     def health(self) -> DeviceHealth:
@@ -69,20 +74,48 @@ class KioskCardReader:
         return self.health
 
     def read_swipe(self, timeout_s: float) -> Swipe | None:
+        """The next swipe, or None. Bytes are kept between calls: a swipe that arrives as
+        one call's time runs out is finished by the next, never cut in two."""
         deadline = time.monotonic() + timeout_s
         while True:
+            line = self._next_line()
+            if line is not None:
+                if line.strip(b"\r\n\x00 "):
+                    swipe = parse_kiosk_swipe(
+                        line, today=self._today(), account_prefix=self._prefix
+                    )
+                    log.info("card read: %r", swipe)
+                    return swipe
+                continue
             left = deadline - time.monotonic()
             if left <= 0:
                 return None
             try:
-                line = self._link.read_until(b"\r\n", timeout_s=left, max_bytes=256)
-            except DeviceTimeout:
-                return None
-            if line.strip(b"\r\n\x00 "):
-                swipe = parse_kiosk_swipe(line, today=self._today(), account_prefix=self._prefix)
-                log.info("card read: %r", swipe)
-                return swipe
+                chunk = self._link.read(256, timeout_s=min(left, 0.1))
+            except DeviceConnectionError:
+                self._buffer.clear()
+                raise
+            if chunk:
+                self._buffer += chunk
+                self._last_byte = time.monotonic()
+
+    def _next_line(self) -> bytes | None:
+        """A whole line from the buffer; or what is there once the line went quiet without
+        its CR (a reader that lost the end of a swipe), so it is refused, not kept."""
+        for end, byte in enumerate(self._buffer):
+            if byte in b"\r\n":
+                line = bytes(self._buffer[: end + 1])
+                del self._buffer[: end + 1]
+                return line
+        too_long = len(self._buffer) > MAX_LINE
+        gone_quiet = self._buffer and time.monotonic() - self._last_byte > QUIET_S
+        if too_long or gone_quiet:
+            line = bytes(self._buffer)
+            self._buffer.clear()
+            return line
+        return None
 
     def close(self) -> None:
+        self._buffer.clear()
         self._link.close()
         self._link.health.set(HealthState.FAULT, "closed")

@@ -59,5 +59,9 @@ def test_money_and_water_in_words() -> None:
     assert yuan(-250) == "-¥2.50"
     assert cubic_metres(12_340) == "12.3 m³"
     assert cubic_metres(12_350) == "12.4 m³"
-    assert T("缺纸", "Out of paper") + T("：请扫码", ": scan") == T("缺纸：请扫码", "Out of paper: scan")
-    assert T("报修", "Repair").joined(T("爆管", "Burst pipe")) == T("报修 · 爆管", "Repair · Burst pipe")
+    assert T("缺纸", "Out of paper") + T("：请扫码", ": scan") == T(
+        "缺纸：请扫码", "Out of paper: scan"
+    )
+    assert T("报修", "Repair").joined(T("爆管", "Burst pipe")) == T(
+        "报修 · 爆管", "Repair · Burst pipe"
+    )

@@ -57,6 +57,10 @@ PRINTER_WORDS = {
 }
 PAPER_NEAR_END = "paper near end"  # devices.printer.status.PrinterStatus.health's reason
 NO_PRINTER = T("本机暂不能打印", "This kiosk cannot print at the moment")
+READER_GONE = T(
+    "读卡器暂时不能使用，请联系工作人员，或扫码缴费",
+    "The card reader is not working: ask a member of staff, or pay by QR code",
+)
 HALL_REFUSED = T("服务暂时不可用，请稍后再试", "The service is not available; please try again")
 
 
@@ -493,11 +497,22 @@ class KioskCore:
                 continue
             except DeviceConnectionError as err:
                 log.debug("card reader: %s", err)
+                self.reader_lost()
                 if self._loops.stop.wait(0.5):
                     return
                 continue
+            self.reader_back()
             if swipe is not None:
                 self.swiped(swipe)
+
+    def reader_lost(self) -> None:
+        """Said once on a screen waiting for a card; the reader reopens by itself."""
+        if self.p.wants_swipe(self.screen) and self.notice is not READER_GONE:
+            self.say(READER_GONE)
+
+    def reader_back(self) -> None:
+        if self.notice is READER_GONE:
+            self.say(None)
 
     def swiped(self, swipe: Swipe) -> None:
         """A card went through the reader: the screen showing decides what it means."""

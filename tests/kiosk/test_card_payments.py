@@ -12,13 +12,14 @@ from functools import partial
 import pytest
 
 from devices.acquirer.simulator import Fault, FaultKind
+from devices.cardreader.errors import CardExpired
 from devices.cardreader.simulator import MASTERCARD, VISA
 from kiosk.payments.card import Recorded, Refused, StillRecording
 from kiosk.payments.journal import PaymentJournal, Step
 from kiosk.presenters.card import Phase
 from kiosk.screens import Purpose, ScreenName
 from tests.kiosk.fakes import ACCOUNT
-from tests.kiosk.rig import UNIONPAY_PIN, Rig, on, swipe_of
+from tests.kiosk.rig import UNIONPAY_PIN, Rig, customer_card, on, swipe_of
 
 pytestmark = pytest.mark.integration
 DUE = 9_400  # the fake account's two bills
@@ -220,6 +221,20 @@ def test_a_wrong_pin_is_a_decline(rig: Rig) -> None:
     view = rig.core.p.card.view()
     assert view.phase is Phase.FAILED and "密码错误" in view.words.zh
     assert rig.acquirer_sim.charged_fen() == 0
+
+
+def test_wrong_cards_and_a_lost_reader_at_the_card_screen(rig: Rig) -> None:
+    at_card_screen(rig)
+    rig.core.swiped(customer_card())
+    assert rig.core.notice is not None and "不是银行卡" in rig.core.notice.zh
+    rig.core.swipe_failed(CardExpired("expired at the end of 01/2020"))
+    assert rig.core.notice is not None and "已过期" in rig.core.notice.zh
+    rig.core.reader_lost()
+    assert rig.core.notice is not None and "读卡器" in rig.core.notice.zh
+    rig.core.reader_back()  # plugged back in: the words go, the screen still waits
+    assert rig.core.notice is None and rig.core.p.card.phase is Phase.SWIPE
+    rig.core.swiped(swipe_of(VISA))
+    assert on(rig.core, ScreenName.PAID) and rig.acquirer_sim.charged_fen() == DUE
 
 
 def test_leaving_before_swiping_abandons_the_attempt(rig: Rig) -> None:

@@ -141,3 +141,16 @@ def test_spoken_prompts(rig: Rig) -> None:
     rig.core.speaker = speaker
     rig.core.tap(ScreenName.HOME, lambda: rig.core.p.home.choose("ticket"))
     assert speaker.said == ["请选择您要办理的业务"]
+
+
+def test_a_heartbeat_failing_under_a_customer_waits_for_them_to_finish(rig: Rig) -> None:
+    core = rig.core
+    core.tap(ScreenName.HOME, lambda: core.p.account.open(Purpose.PAY))
+    for key in ACCOUNT[2:]:
+        core.press(ScreenName.ACCOUNT, partial(core.p.account.key, key))
+    core.tap(ScreenName.ACCOUNT, core.p.account.submit)
+    rig.hall.down = True
+    core.beat()  # noticed by the heartbeat, not by the customer's own step
+    assert on(core, ScreenName.BILL) and core.p.customer.account is not None
+    core.press(ScreenName.BILL, core.reset)  # they finish (or go idle)
+    assert on(core, ScreenName.OUT_OF_SERVICE) and core.p.customer.account is None

@@ -23,6 +23,13 @@ from servicedb.models.dispatch import (
     WorkOrderCategory,
     WorkOrderStatus,
 )
+from servicedb.models.field import (
+    AssignmentMessage,
+    Notification,
+    NotificationKind,
+    NotificationStatus,
+    TechnicianPosition,
+)
 from servicedb.models.hall import (
     Appointment,
     Counter,
@@ -44,6 +51,7 @@ __all__ = [
     "AccountStatus",
     "Announcement",
     "Appointment",
+    "AssignmentMessage",
     "Bill",
     "BillLine",
     "Counter",
@@ -58,6 +66,9 @@ __all__ = [
     "HallHours",
     "Meter",
     "MeterReading",
+    "Notification",
+    "NotificationKind",
+    "NotificationStatus",
     "Outage",
     "OutageKind",
     "OutageStatus",
@@ -75,6 +86,7 @@ __all__ = [
     "Tariff",
     "TariffTier",
     "Technician",
+    "TechnicianPosition",
     "TechnicianSkill",
     "TicketStatus",
     "VipCard",

@@ -7,13 +7,19 @@ import shutil
 import subprocess
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
+from sqlalchemy import Engine
 
+from servicehall.central.gps_ingest import GpsIngest
+from servicehall.config import MqttConfig
 from servicehall.platform.embedded_broker import free_port
+from servicehall.platform.health import HealthBoard
+from servicehall.platform.mqtt_link import MqttLink
 from tests.conftest import service_missing
 
 
@@ -121,3 +127,25 @@ class Phone:
     def close(self) -> None:
         self.client.disconnect()
         self.client.loop_stop()
+
+
+class Central:
+    """Central's MQTT link and GPS ingest, as build_central wires them."""
+
+    def __init__(self, engine: Engine, host: str, port: int) -> None:
+        site = f"central-{uuid.uuid4().hex[:8]}"
+        self.health = HealthBoard(site, "central")
+        self.link = MqttLink(
+            MqttConfig(host=host, port=port, keepalive_s=5),
+            client_id=f"servicehall-{site}",
+            site=site,
+            health=self.health,
+        )
+        self.ingest = GpsIngest(engine, self.health)
+        self.ingest.attach(self.link)
+        self.link.start()
+        self.ingest.start()
+
+    def close(self) -> None:
+        self.link.stop()
+        self.ingest.stop()

@@ -4,7 +4,6 @@ Mosquitto restarted in the middle of a burst."""
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -15,12 +14,8 @@ from sqlalchemy.orm import Session
 
 from servicedb.models import GpsFix
 from servicedb.types import utcnow
-from servicehall.central.gps_ingest import GpsIngest
-from servicehall.config import MqttConfig
-from servicehall.platform.health import HealthBoard
-from servicehall.platform.mqtt_link import MqttLink
 from tests.dispatch_field import builders
-from tests.dispatch_field.mqtt_tools import Phone, PrivateMosquitto
+from tests.dispatch_field.mqtt_tools import Central, Phone, PrivateMosquitto
 
 pytestmark = pytest.mark.integration
 
@@ -33,28 +28,6 @@ def location(seconds_ago: int, lon: float) -> bytes:
 def rows(engine: Engine) -> int:
     with Session(engine) as session:
         return session.scalar(select(func.count()).select_from(GpsFix)) or 0
-
-
-class Central:
-    """Central's MQTT link and GPS ingest, as build_central wires them."""
-
-    def __init__(self, engine: Engine, host: str, port: int) -> None:
-        site = f"central-{uuid.uuid4().hex[:8]}"
-        self.health = HealthBoard(site, "central")
-        self.link = MqttLink(
-            MqttConfig(host=host, port=port, keepalive_s=5),
-            client_id=f"servicehall-{site}",
-            site=site,
-            health=self.health,
-        )
-        self.ingest = GpsIngest(engine, self.health)
-        self.ingest.attach(self.link)
-        self.link.start()
-        self.ingest.start()
-
-    def close(self) -> None:
-        self.link.stop()
-        self.ingest.stop()
 
 
 @pytest.fixture

@@ -73,6 +73,8 @@ def crew(
     code: str = "crew-north-1",
     members: int = 2,
     depot: tuple[float, float] = (116.3712, 39.9401),
+    *,
+    users: Sequence[str] | None = None,
 ) -> CrewRef:
     with Session(engine) as session, session.begin():
         row = Crew(
@@ -80,14 +82,12 @@ def crew(
         )
         session.add(row)
         session.flush()
+        names = list(users) if users is not None else [f"{code}-{n}" for n in range(1, members + 1)]
         techs = [
             Technician(
-                crew_id=row.id,
-                name=f"队员{n}",
-                phone=f"139100000{n:02d}",
-                tracker_user=f"{code}-{n}",
+                crew_id=row.id, name=f"队员{n}", phone=f"139100000{n:02d}", tracker_user=user
             )
-            for n in range(1, members + 1)
+            for n, user in enumerate(names, start=1)
         ]
         session.add_all(techs)
         session.flush()

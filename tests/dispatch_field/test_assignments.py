@@ -1,0 +1,282 @@
+"""Orders out to phones and progress back, through a real broker and a real database."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+
+from domain.bus import EventBus
+from domain.uow import UnitsOfWork
+from field_dispatch.assignments import (
+    Ack,
+    AckResult,
+    Assignment,
+    ProgressReport,
+    Step,
+    encode_progress,
+    message_type,
+    orders_topic,
+    parse_ack,
+    parse_assignment,
+    progress_topic,
+)
+from field_dispatch.orders import Result
+from field_dispatch.vocabulary import Category, Status
+from servicedb.models import AssignmentMessage, WorkOrder, WorkOrderStatus
+from servicehall.central.assignments_out import (
+    AssignmentPublisher,
+    CrewAssigned,
+    WorkOrderRowProgress,
+)
+from servicehall.config import MqttConfig
+from servicehall.platform.health import HealthBoard
+from servicehall.platform.mqtt_link import MqttLink
+from tests.dispatch_field import builders
+from tests.dispatch_field.mqtt_tools import Phone
+
+pytestmark = pytest.mark.integration
+
+
+class CentralField:
+    """Central's link with the publisher listening on the work-order service's bus."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        port: int,
+        *,
+        user: str | None = None,
+        password: str | None = None,
+        start: bool = True,
+    ) -> None:
+        site = f"central-{uuid.uuid4().hex[:8]}"
+        self.health = HealthBoard(site, "central")
+        self.link = MqttLink(
+            MqttConfig(host="127.0.0.1", port=port, username=user or "", password=password or ""),
+            client_id=f"servicehall-{site}",
+            site=site,
+            health=self.health,
+        )
+        self.bus = EventBus()
+        self.units = UnitsOfWork(engine, self.bus)
+        self.publisher = AssignmentPublisher(
+            engine, self.link, WorkOrderRowProgress(engine), self.health
+        )
+        self.publisher.attach()
+        self.publisher.listen(self.bus)
+        self.link.start()
+        if start:
+            self.publisher.start()
+
+    def dispatch(self, order_id: uuid.UUID, crew_id: uuid.UUID, at: datetime) -> None:
+        """What the work-order service does: change the order and record the event, one commit."""
+        with self.units() as uow:
+            order = uow.session.get(WorkOrder, order_id)
+            assert order is not None
+            order.status = WorkOrderStatus.DISPATCHED
+            order.crew_id = crew_id
+            uow.record(CrewAssigned(at=at, order_id=order_id, crew_id=crew_id))
+            uow.commit()
+
+    def close(self) -> None:
+        self.publisher.stop()
+        self.link.stop()
+
+
+@dataclass
+class Scene:
+    engine: Engine
+    central: CentralField
+    crew: builders.CrewRef
+    other: builders.CrewRef
+    order_id: uuid.UUID
+    phones: dict[str, Phone]
+
+
+@pytest.fixture
+def scene(mosquitto: tuple[str, int], migrated: Engine) -> Iterator[Scene]:
+    crew = builders.crew(migrated, "crew-centre-1", members=2)
+    other = builders.crew(migrated, "crew-south-1", members=1)
+    order_id = builders.work_order(migrated)
+    central = CentralField(migrated, mosquitto[1])
+    phones = {
+        user: Phone(mosquitto[1], user, subscribe=orders_topic(user))
+        for user in (*crew.users, *other.users)
+    }
+    yield Scene(migrated, central, crew, other, order_id, phones)
+    for phone in phones.values():
+        phone.close()
+    central.close()
+
+
+def assignments(phone: Phone) -> list[Assignment]:
+    found = []
+    for _topic, payload in phone.received:
+        if message_type(payload) == "assignment":
+            parsed = parse_assignment(payload, datetime.now(UTC))
+            assert isinstance(parsed, Assignment), parsed
+            found.append(parsed)
+    return found
+
+
+def acks(phone: Phone) -> list[Ack]:
+    found = []
+    for _topic, payload in phone.received:
+        if message_type(payload) == "ack":
+            parsed = parse_ack(payload)
+            assert isinstance(parsed, Ack), parsed
+            found.append(parsed)
+    return found
+
+
+def report(phone: Phone, order_id: uuid.UUID, step: Step, **extra: object) -> str:
+    report_id = str(extra.pop("report_id", uuid.uuid4()))
+    body = ProgressReport(
+        report_id=report_id,
+        order_id=str(order_id),
+        step=step,
+        at=datetime.now(UTC).replace(microsecond=0),
+        **extra,  # type: ignore[arg-type]
+    )
+    phone.publish(progress_topic(phone.user), encode_progress(body))
+    return report_id
+
+
+def status(engine: Engine, order_id: uuid.UUID) -> WorkOrderStatus:
+    with Session(engine) as session:
+        return session.get_one(WorkOrder, order_id).status
+
+
+def test_the_crew_gets_the_order_and_its_reports_move_it(scene: Scene) -> None:
+    at = datetime.now(UTC).replace(microsecond=0) - timedelta(seconds=5)
+    scene.central.dispatch(scene.order_id, scene.crew.id, at)
+    first, second = (scene.phones[user] for user in scene.crew.users)
+    for phone in (first, second):
+        assert phone.wait_for(lambda got: len(got) == 1)
+    (mine,) = assignments(first)
+    assert assignments(second) == [mine]  # one message id for the crew
+    assert (mine.order_id, mine.crew_id, mine.number) == (
+        str(scene.order_id),
+        str(scene.crew.id),
+        "WO-0001",
+    )
+    assert (mine.category, mine.priority, mine.lon, mine.lat) == (
+        Category.BURST_MAIN,
+        1,
+        116.3652,
+        39.9142,
+    )
+    assert mine.dispatched_at == at and mine.map_url and "uri.amap.com" in mine.map_url
+    assert assignments(scene.phones[scene.other.users[0]]) == []
+
+    accepted = report(first, scene.order_id, Step.ACCEPTED)
+    assert first.wait_for(lambda got: len(got) == 2)
+    assert acks(first)[-1] == Ack(
+        accepted, str(scene.order_id), AckResult.APPLIED, "", Status.ACCEPTED, "已收到", "Received"
+    )
+    assert status(scene.engine, scene.order_id) is WorkOrderStatus.ACCEPTED
+    # The same report again (QoS 1 at least once): harmless.
+    report(first, scene.order_id, Step.ACCEPTED, report_id=accepted)
+    assert first.wait_for(lambda got: len(got) == 3)
+    assert acks(first)[-1].result is AckResult.IGNORED
+    # The other technician of the crew takes it from here.
+    report(second, scene.order_id, Step.EN_ROUTE)
+    report(second, scene.order_id, Step.ON_SITE)
+    assert second.wait_for(lambda got: len(got) == 3)
+    assert [a.status for a in acks(second)] == [Status.EN_ROUTE, Status.ON_SITE]
+    assert status(scene.engine, scene.order_id) is WorkOrderStatus.ON_SITE
+    report(second, scene.order_id, Step.RESOLVED, result=Result.FIXED, note="换管 2 米")
+    assert second.wait_for(lambda got: len(got) == 4)
+    assert acks(second)[-1].status is Status.RESOLVED
+    assert status(scene.engine, scene.order_id) is WorkOrderStatus.RESOLVED
+
+
+def test_reports_that_cannot_apply_are_answered_with_the_reason(scene: Scene) -> None:
+    scene.central.dispatch(scene.order_id, scene.crew.id, datetime.now(UTC) - timedelta(seconds=5))
+    outsider = scene.phones[scene.other.users[0]]
+    report(outsider, scene.order_id, Step.ON_SITE)
+    assert outsider.wait_for(lambda got: len(got) == 1)
+    (ack,) = acks(outsider)
+    assert (ack.result, ack.reason, ack.message_zh) == (
+        AckResult.REFUSED,
+        "not_assigned_crew",
+        "此工单未派给您的班组",
+    )
+    outsider.publish(progress_topic(outsider.user), b'{"_type":"progress","v":1,"step":')
+    assert outsider.wait_for(lambda got: len(got) == 2)
+    assert acks(outsider)[-1].result is AckResult.REJECTED
+    assert acks(outsider)[-1].message_en == "The report could not be read; send it again"
+    outsider.publish(progress_topic("nobody-we-know"), encode_progress(
+        ProgressReport(str(uuid.uuid4()), str(scene.order_id), Step.ON_SITE, datetime.now(UTC))
+    ))  # fmt: skip
+    assert scene.central.publisher.wait_until(lambda c: c.unknown_user == 1)
+    assert status(scene.engine, scene.order_id) is WorkOrderStatus.DISPATCHED
+    detail = scene.central.health.snapshot()["components"]["assignments"]["detail"]
+    assert "refused 1, rejected 1, unknown_user 1" in detail
+
+
+def test_a_phone_offline_at_dispatch_gets_the_order_when_back(
+    mosquitto: tuple[str, int], sqlite_db: Engine
+) -> None:
+    crew = builders.crew(sqlite_db, members=1)
+    order_id = builders.work_order(sqlite_db)
+    central = CentralField(sqlite_db, mosquitto[1])
+    client_id = f"phone-{uuid.uuid4().hex[:8]}"
+    phone = Phone(
+        mosquitto[1], crew.users[0], client_id=client_id, subscribe=orders_topic(crew.users[0])
+    )
+    phone.close()  # into a tunnel; the broker keeps its session
+    try:
+        central.dispatch(order_id, crew.id, datetime.now(UTC) - timedelta(seconds=5))
+        assert central.publisher.wait_until(lambda c: c.published == 1)
+        back = Phone(mosquitto[1], crew.users[0], client_id=client_id)  # no new subscription
+        assert back.wait_for(lambda got: len(got) == 1)
+        assert assignments(back)[0].order_id == str(order_id)
+        back.close()
+    finally:
+        central.close()
+
+
+def test_the_outbox_commits_with_the_dispatch_and_goes_out_at_the_next_start(
+    mosquitto: tuple[str, int], sqlite_db: Engine
+) -> None:
+    crew = builders.crew(sqlite_db, members=1)
+    order_id = builders.work_order(sqlite_db)
+    phone = Phone(mosquitto[1], crew.users[0], subscribe=orders_topic(crew.users[0]))
+    stopped = CentralField(sqlite_db, mosquitto[1], start=False)  # dies before publishing
+    try:
+        # A dispatch whose transaction fails leaves no message behind: the outbox rows are
+        # written inside it (a later in-transaction listener refuses the commit here).
+        def refuse(_session: Session, _event: CrewAssigned) -> None:
+            raise RuntimeError("the sync outbox is full")
+
+        stopped.bus.subscribe_in_transaction(CrewAssigned, refuse)
+        with pytest.raises(RuntimeError), stopped.units() as uow:
+            uow.record(CrewAssigned(at=datetime.now(UTC), order_id=order_id, crew_id=crew.id))
+            uow.commit()
+        with Session(sqlite_db) as session:
+            assert session.scalars(select(AssignmentMessage)).all() == []
+        stopped.bus = EventBus()
+        stopped.units = UnitsOfWork(sqlite_db, stopped.bus)
+        stopped.publisher.listen(stopped.bus)
+        stopped.dispatch(order_id, crew.id, datetime.now(UTC) - timedelta(seconds=5))
+        with Session(sqlite_db) as session:
+            (row,) = session.scalars(select(AssignmentMessage)).all()
+            assert row.published_at is None and row.topic == orders_topic(crew.users[0])
+        stopped.close()
+        central = CentralField(sqlite_db, mosquitto[1])
+        assert phone.wait_for(lambda got: len(got) == 1)
+        assert json.loads(phone.received[0][1])["order_id"] == str(order_id)
+        assert central.publisher.wait_until(lambda c: c.published == 1)
+        central.close()
+        with Session(sqlite_db) as session:
+            assert session.scalars(select(AssignmentMessage.published_at)).one() is not None
+    finally:
+        phone.close()

@@ -27,6 +27,8 @@ from servicedb.engine import redact_url
 from servicedb.models import Site, SiteKind
 from servicedb.types import utcnow
 from servicehall.central.app import create_central_app
+from servicehall.central.assignments_out import AssignmentPublisher, WorkOrderRowProgress
+from servicehall.central.gps_ingest import GpsIngest
 from servicehall.config import Settings
 from servicehall.errors import UserFacingError
 from servicehall.hall.app import create_hall_app
@@ -62,9 +64,17 @@ class CentralSite:
     health: HealthBoard
     mqtt: MqttLink
     broker: EmbeddedBroker | None
+    # The field: positions in, orders out. The work-order service's bus reaches the crews
+    # through assignments.listen(bus, WorkOrderDispatched).
+    gps: GpsIngest | None = None
+    assignments: AssignmentPublisher | None = None
 
     def close(self) -> None:
+        if self.assignments:
+            self.assignments.stop()
         self.mqtt.stop()
+        if self.gps:
+            self.gps.stop()  # writes what was still queued
         if self.broker:
             self.broker.stop()
         close_database(self.engine)
@@ -115,7 +125,14 @@ def build_central(settings: Settings, *, port: int | None = None) -> CentralSite
             broker.start()
             mqtt = mqtt.model_copy(update={"port": broker.port})
         link = MqttLink(mqtt, client_id=f"servicehall-{site}", site=site, health=health)
+        gps, assignments = _field(engine, link, health)
         link.start()
+        try:
+            gps.start()
+            assignments.start()
+        except BaseException:
+            link.stop()
+            raise
     except BaseException:
         if broker:
             broker.stop()
@@ -126,7 +143,26 @@ def build_central(settings: Settings, *, port: int | None = None) -> CentralSite
     endpoint = Endpoint(
         "central", app, http.host, http.port if port is None else port, http.tls_cert, http.tls_key
     )
-    return CentralSite(endpoint, engine, health, link, broker)
+    return CentralSite(endpoint, engine, health, link, broker, gps, assignments)
+
+
+def _field(
+    engine: Engine, link: MqttLink, health: HealthBoard
+) -> tuple[GpsIngest, AssignmentPublisher]:
+    """The GPS ingest and the assignment publisher, subscribed before the link connects."""
+    gps = GpsIngest(engine, health)
+    gps.attach(link)
+
+    def mqtt_up() -> bool:
+        state = health.get("mqtt")
+        return state is not None and state.state == "connected"
+
+    # WorkOrderRowProgress stands in for the work-order service's transition API.
+    assignments = AssignmentPublisher(
+        engine, link, WorkOrderRowProgress(engine), health, connected=mqtt_up
+    )
+    assignments.attach()
+    return gps, assignments
 
 
 def build_hall(

@@ -216,6 +216,7 @@ class AssignmentPublisher:
         bus.subscribe(event_type, lambda _event: self._wake.set())
 
     def start(self) -> None:
+        self._count("published", 0)  # on the health board from the start
         self._thread = threading.Thread(target=self._run, name="assignments", daemon=True)
         self._thread.start()
         self._wake.set()  # what an earlier run left unpublished goes out now

@@ -208,6 +208,8 @@ class GpsIngest:
     def start(self) -> None:
         if not self._primed:
             self.prime()
+        if self._health is not None:
+            self._health.set(COMPONENT, "connected", self._summary())
         self._thread = threading.Thread(target=self._run, name="gps-ingest", daemon=True)
         self._thread.start()
 

@@ -15,6 +15,7 @@ from sqlalchemy import Engine
 from servicedb.models import DeviceKind
 from servicehall.bootstrap import build_central, build_hall, closing_all
 from servicehall.config import Settings
+from servicehall.demo.crews import start_demo_field
 from servicehall.demo.day import DemoDay, demo_clock
 from servicehall.demo.seed import city
 from servicehall.demo.seeding import run_seed
@@ -106,6 +107,7 @@ def run_demo(
             hall.parts, hall.engine, clock, data_dir, ("西城营业厅", "Xicheng Service Hall")
         )
         day.start()
+        field = start_demo_field(central, broker.host, broker.port)
         click.echo(
             f"a hall day runs at {clock.speed:.0f}x: board snapshots, receipts and the report go to {data_dir}"
         )
@@ -114,6 +116,7 @@ def run_demo(
         try:
             serve([s.endpoint for s in sites], minutes=minutes)
         finally:
+            field.stop()
             day.stop()
         final = {s.endpoint.name: s.health.snapshot() for s in sites}
         (data_dir / "health.json").write_text(

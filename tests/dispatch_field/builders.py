@@ -23,6 +23,7 @@ from servicedb.models import (
     SiteKind,
     Tariff,
     Technician,
+    TechnicianSkill,
     WorkOrder,
     WorkOrderCategory,
     WorkOrderStatus,
@@ -75,6 +76,7 @@ def crew(
     depot: tuple[float, float] = (116.3712, 39.9401),
     *,
     users: Sequence[str] | None = None,
+    skills: Sequence[WorkOrderCategory] = (),
 ) -> CrewRef:
     with Session(engine) as session, session.begin():
         row = Crew(
@@ -91,6 +93,11 @@ def crew(
         ]
         session.add_all(techs)
         session.flush()
+        session.add_all(
+            TechnicianSkill(technician_id=tech.id, skill=skill)
+            for tech in techs
+            for skill in skills
+        )
         return CrewRef(
             row.id, code, tuple(t.tracker_user for t in techs), tuple(t.id for t in techs)
         )

@@ -150,7 +150,7 @@ def _field(
     engine: Engine, link: MqttLink, health: HealthBoard
 ) -> tuple[GpsIngest, AssignmentPublisher]:
     """The GPS ingest and the assignment publisher, subscribed before the link connects."""
-    gps = GpsIngest(engine, health)
+    gps = GpsIngest(engine, health, writer="process")
     gps.attach(link)
 
     def mqtt_up() -> bool:

@@ -95,7 +95,11 @@ class GpsFix(Base):
     """A position report of a technician's phone (OwnTracks) or a van's GPS unit (NMEA)."""
 
     __tablename__ = "gps_fixes"
-    __table_args__ = (Index("ix_gps_fixes_technician_id_fix_at", "technician_id", "fix_at"),)
+    # Unique: one position per technician per second (OwnTracks tst is whole seconds), so a
+    # QoS 1 redelivery or a phone flushing its queue twice is stored once (migration 0007).
+    __table_args__ = (
+        Index("ix_gps_fixes_technician_id_fix_at", "technician_id", "fix_at", unique=True),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
     technician_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("technicians.id"))

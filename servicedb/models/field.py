@@ -11,18 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from servicedb.base import Base, str_enum
 from servicedb.ids import new_id
-from servicedb.models.dispatch import GpsFix
 from servicedb.types import UTCDateTime, utcnow
-
-# One stored position per technician per second (OwnTracks ``tst`` is whole seconds): a
-# QoS 1 redelivery or a phone flushing its queue twice lands once. Declared here rather than
-# on the model so the GPS store's write rule lives beside the code that relies on it.
-Index(
-    "uq_gps_fixes_technician_id_fix_at",
-    GpsFix.technician_id,
-    GpsFix.fix_at,
-    unique=True,
-)
 
 
 class TechnicianPosition(Base):
@@ -34,9 +23,7 @@ class TechnicianPosition(Base):
 
     __tablename__ = "technician_positions"
 
-    technician_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("technicians.id"), primary_key=True
-    )
+    technician_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("technicians.id"), primary_key=True)
     device: Mapped[str] = mapped_column(String(40))
     fix_at: Mapped[datetime] = mapped_column(UTCDateTime)
     lon: Mapped[float]
@@ -62,9 +49,7 @@ class AssignmentMessage(Base):
     __table_args__ = (Index("ix_assignment_messages_published_at", "published_at"),)
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
-    technician_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("technicians.id"), primary_key=True
-    )
+    technician_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("technicians.id"), primary_key=True)
     order_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("work_orders.id"), index=True)
     crew_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("crews.id"))
     topic: Mapped[str] = mapped_column(String(200))

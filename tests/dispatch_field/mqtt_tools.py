@@ -15,12 +15,29 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 from sqlalchemy import Engine
 
-from servicehall.central.gps_ingest import GpsIngest
+from servicehall.central.gps_ingest import GpsIngest, Writer
 from servicehall.config import MqttConfig
 from servicehall.platform.embedded_broker import free_port
 from servicehall.platform.health import HealthBoard
 from servicehall.platform.mqtt_link import MqttLink
 from tests.conftest import service_missing
+
+
+def forget_session(
+    port: int, client_id: str, user: str | None = None, password: str | None = None
+) -> None:
+    """End a persistent session on the broker (connect clean, leave): a test must not leave
+    sessions behind on a shared Mosquitto that would queue messages for nobody."""
+    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, clean_session=True)
+    if user:
+        client.username_pw_set(user, password)
+    try:
+        client.connect("127.0.0.1", port)
+        client.loop_start()
+        client.disconnect()
+        client.loop_stop()
+    except OSError:
+        pass  # the broker is gone, and its sessions with it
 
 
 class PrivateMosquitto:
@@ -82,14 +99,14 @@ class Phone:
         subscribe: str | None = None,
     ) -> None:
         self.user = user
+        self._port, self._password = port, password
         self.received: list[tuple[str, bytes]] = []
         self._arrived = threading.Condition()
         self._connected = threading.Event()
         self._subscribed = threading.Event()
+        self.client_id = client_id or f"phone-{user}-{time.monotonic_ns()}"
         self.client = mqtt.Client(
-            CallbackAPIVersion.VERSION2,
-            client_id=client_id or f"phone-{user}-{time.monotonic_ns()}",
-            clean_session=False,
+            CallbackAPIVersion.VERSION2, client_id=self.client_id, clean_session=False
         )
         self.client.username_pw_set(user, password)
         self.client.reconnect_delay_set(min_delay=1, max_delay=2)
@@ -124,15 +141,17 @@ class Phone:
     def publish(self, topic: str, payload: bytes) -> mqtt.MQTTMessageInfo:
         return self.client.publish(topic, payload, qos=1)
 
-    def close(self) -> None:
+    def close(self, *, keep_session: bool = False) -> None:
         self.client.disconnect()
         self.client.loop_stop()
+        if not keep_session:
+            forget_session(self._port, self.client_id, self.user, self._password)
 
 
 class Central:
     """Central's MQTT link and GPS ingest, as build_central wires them."""
 
-    def __init__(self, engine: Engine, host: str, port: int) -> None:
+    def __init__(self, engine: Engine, host: str, port: int, writer: Writer = "thread") -> None:
         site = f"central-{uuid.uuid4().hex[:8]}"
         self.health = HealthBoard(site, "central")
         self.link = MqttLink(
@@ -141,7 +160,8 @@ class Central:
             site=site,
             health=self.health,
         )
-        self.ingest = GpsIngest(engine, self.health)
+        self._port, self._client_id = port, f"servicehall-{site}"
+        self.ingest = GpsIngest(engine, self.health, writer=writer)
         self.ingest.attach(self.link)
         self.link.start()
         self.ingest.start()
@@ -149,3 +169,4 @@ class Central:
     def close(self) -> None:
         self.link.stop()
         self.ingest.stop()
+        forget_session(self._port, self._client_id)

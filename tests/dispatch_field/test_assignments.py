@@ -39,7 +39,7 @@ from servicehall.config import MqttConfig
 from servicehall.platform.health import HealthBoard
 from servicehall.platform.mqtt_link import MqttLink
 from tests.dispatch_field import builders
-from tests.dispatch_field.mqtt_tools import Phone
+from tests.dispatch_field.mqtt_tools import Phone, forget_session
 
 pytestmark = pytest.mark.integration
 
@@ -71,6 +71,7 @@ class CentralField:
         )
         self.publisher.attach()
         self.publisher.listen(self.bus)
+        self._port, self._login = port, (f"servicehall-{site}", user, password)
         self.link.start()
         if start:
             self.publisher.start()
@@ -88,6 +89,7 @@ class CentralField:
     def close(self) -> None:
         self.publisher.stop()
         self.link.stop()
+        forget_session(self._port, *self._login)
 
 
 @dataclass
@@ -232,7 +234,7 @@ def test_a_phone_offline_at_dispatch_gets_the_order_when_back(
     phone = Phone(
         mosquitto[1], crew.users[0], client_id=client_id, subscribe=orders_topic(crew.users[0])
     )
-    phone.close()  # into a tunnel; the broker keeps its session
+    phone.close(keep_session=True)  # into a tunnel; the broker keeps its session
     try:
         central.dispatch(order_id, crew.id, datetime.now(UTC) - timedelta(seconds=5))
         assert central.publisher.wait_until(lambda c: c.published == 1)

@@ -4,6 +4,8 @@ silence, restarts, retention. Messages are handed in as the MQTT link would hand
 from __future__ import annotations
 
 import json
+import os
+import signal
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -318,3 +320,27 @@ def test_retention_keeps_the_recent_track_thins_the_older_and_always_the_newest(
         assert session.scalar(select(func.count()).select_from(GpsFix)) == sum(
             map(len, after.values())
         )
+
+
+def test_a_writer_process_that_dies_is_replaced_and_nothing_is_lost(sqlite_db: Engine) -> None:
+    crew = builders.crew(sqlite_db)
+    ingest = GpsIngest(sqlite_db, writer="process")
+    ingest.start()
+    topic = f"owntracks/{crew.users[0]}/phone"
+    start = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
+    try:
+        for n in range(50):
+            ingest.offer(topic, location(start + timedelta(seconds=n), 116.30 + n * 1e-4))
+        assert ingest.wait_until(lambda c: c.stored == 50)
+        first = ingest.writer_pid
+        assert first is not None
+        os.kill(first, signal.SIGKILL)
+        for n in range(50, 100):
+            ingest.offer(topic, location(start + timedelta(seconds=n), 116.30 + n * 1e-4))
+        assert ingest.wait_until(lambda c: c.stored == 100, timeout_s=30), ingest.counters
+        assert ingest.writer_pid not in (None, first)
+        assert ingest.counters.write_errors == 1 and len(stored(sqlite_db)) == 100
+        live = ingest.position(crew.users[0])
+        assert live is not None and live.lon == pytest.approx(116.30 + 99e-4)
+    finally:
+        ingest.stop()

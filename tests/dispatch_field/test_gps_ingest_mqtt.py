@@ -66,7 +66,8 @@ def test_a_broker_restart_mid_burst_loses_nothing_and_duplicates_nothing(
     private_mosquitto: PrivateMosquitto, sqlite_db: Engine
 ) -> None:
     crew = builders.crew(sqlite_db, members=1)
-    central = Central(sqlite_db, "127.0.0.1", private_mosquitto.port)
+    # The writer in its own process, as build_central runs it.
+    central = Central(sqlite_db, "127.0.0.1", private_mosquitto.port, writer="process")
     phone = Phone(private_mosquitto.port, crew.users[0], client_id="phone-restart-test")
     topic = f"owntracks/{crew.users[0]}/phone"
     total = 300

@@ -186,10 +186,17 @@ class Central:
     ingest: GpsIngest
     first: list[float]
     last: list[float]
+    where: tuple[str, int]
+    client_id: str
 
     def close(self) -> None:
         self.link.stop()
         self.ingest.stop()
+        # End the persistent session, or a shared broker queues fixes for it forever.
+        host, port = self.where
+        gone = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=self.client_id)
+        gone.connect(host, port)
+        gone.disconnect()
 
 
 def start_central(engine: Engine, host: str, port: int, writer: Writer = "process") -> Central:
@@ -211,7 +218,7 @@ def start_central(engine: Engine, host: str, port: int, writer: Writer = "proces
     link.subscribe("owntracks/+/+", offer, qos=1)
     link.start()
     ingest.start()
-    return Central(link, ingest, first, last)
+    return Central(link, ingest, first, last, (host, port), f"bench-{site}")
 
 
 def ingest_rate(central: Central, host: str, port: int, messages: list[tuple[str, bytes]]) -> float:

@@ -147,8 +147,17 @@ class PremisesRegister:
         return self.index().affected_count(area)
 
     def affected_ids(self, area: BaseGeometry) -> list[uuid.UUID]:
+        """Every affected premises' id (about a microsecond each to make: for a count, ask
+        :meth:`affected_count`; for a page, :meth:`affected_page`)."""
+        return _uuids(self.index().affected_ids(area))
+
+    def affected_page(
+        self, area: BaseGeometry, *, limit: int, offset: int = 0
+    ) -> tuple[int, list[uuid.UUID]]:
+        """How many premises are affected, and ids ``offset`` … ``offset + limit`` of them in
+        the register's order (stable while the register is not reloaded)."""
         found = self.index().affected_ids(area)
-        return [uuid.UUID(bytes=item.tobytes()) for item in found]
+        return len(found), _uuids(found[offset : offset + limit])
 
     def _read_fingerprint(self) -> tuple[int, str | None]:
         with self._engine.connect() as connection:
@@ -175,6 +184,11 @@ class PremisesRegister:
         self._fingerprint = fingerprint
         self._checked_at = self._monotonic()
         self.loads += 1
+
+
+def _uuids(found: NDArray[np.generic]) -> list[uuid.UUID]:
+    raw = found.tobytes()
+    return [uuid.UUID(bytes=raw[i : i + 16]) for i in range(0, len(raw), 16)]
 
 
 # --- declaring and restoring ----------------------------------------------------------------
@@ -321,7 +335,11 @@ class Outages:
         now = self._clock()
         starts_at = starts_at or now
         self._register.ensure_fresh()
-        premises = self._register.affected_ids(area)
+        if notify:
+            premises = self._register.affected_ids(area)
+            affected = len(premises)
+        else:
+            premises, affected = [], self._register.affected_count(area)
         with self._units() as uow:
             session = uow.session
             site = self._central(session)
@@ -361,12 +379,12 @@ class Outages:
                     title_zh=title[0],
                     title_en=title[1],
                     halls=halls,
-                    affected_premises=len(premises),
+                    affected_premises=affected,
                     notices_queued=queued,
                 )
             )
             uow.commit()
-        return DeclaredOutage(outage.id, area, len(premises), halls, queued, opted_out)
+        return DeclaredOutage(outage.id, area, affected, halls, queued, opted_out)
 
     # --- restoring ------------------------------------------------------------------------
 
@@ -408,15 +426,14 @@ class Outages:
     def affected(
         self, outage_id: uuid.UUID, *, limit: int = 100, offset: int = 0
     ) -> tuple[int, list[AffectedPremises]]:
-        """How many premises an outage touches, and a page of them (by id)."""
+        """How many premises an outage touches, and a page of them (register order)."""
         with Session(self._units.engine) as session:
             outage = session.get(Outage, outage_id)
             if outage is None:
                 raise LookupError(f"no outage {outage_id}")
             area = from_geojson(outage.area_geojson)
         self._register.ensure_fresh()
-        ids = sorted(self._register.affected_ids(area))
-        page = ids[offset : offset + limit]
+        count, page = self._register.affected_page(area, limit=limit, offset=offset)
         with Session(self._units.engine) as session:
             rows = session.execute(
                 select(
@@ -428,7 +445,7 @@ class Outages:
                 ).where(Premises.id.in_(page))
             ).all()
         found = {row.id: AffectedPremises(*row) for row in rows}
-        return len(ids), [found[i] for i in page if i in found]
+        return count, [found[i] for i in page if i in found]
 
     # --- reference data -------------------------------------------------------------------
 

@@ -769,6 +769,12 @@ def _plan(
     return sql, processors
 
 
+# Values that repeat across rows and batches (a technician's id, a second's timestamp) are
+# converted once: the conversions cost more than the insert itself.
+_MEMO_COLUMNS = frozenset({"technician_id", "fix_at", "received_at"})
+_memo: dict[tuple[str, str], dict[Any, Any]] = {}
+
+
 def _executemany(
     connection: Connection,
     table: str,
@@ -777,16 +783,27 @@ def _executemany(
     rows: list[dict[str, Any]],
 ) -> int:
     sql, processors = _plan(connection.dialect, table, columns, tail)
-    values = [
-        tuple(
-            row[name] if convert is None else convert(row[name])
-            for name, convert in zip(columns, processors, strict=True)
-        )
-        for row in rows
-    ]
+    converted: list[list[Any]] = []
+    for name, convert in zip(columns, processors, strict=True):
+        raw = [row[name] for row in rows]
+        if convert is None:
+            converted.append(raw)
+        elif name in _MEMO_COLUMNS:
+            memo = _memo.setdefault((connection.dialect.name, name), {})
+            if len(memo) > 100_000:
+                memo.clear()
+            out = []
+            for value in raw:
+                done = memo.get(value)
+                if done is None:
+                    done = memo[value] = convert(value)
+                out.append(done)
+            converted.append(out)
+        else:
+            converted.append([convert(value) for value in raw])
     cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
     try:
-        cursor.executemany(sql, values)
+        cursor.executemany(sql, list(zip(*converted, strict=True)))
         return int(cursor.rowcount)
     finally:
         cursor.close()

@@ -13,8 +13,9 @@ checked again at send time (a TD reply may have come in since queueing); per-num
 typically 1 a minute, 5 an hour, 10 a day) defer a row to when the number's window allows;
 the gateway's own rate (a token bucket, texts per second) paces the whole job. The row's
 id is the gateway's idempotency key: a send repeated after a crash is sent once.
-A refused text (bad number, content) is ``failed`` and not retried; an unavailable gateway
-is retried with doubling delays up to ``max_attempts``.
+A refused text (bad number, content) is ``failed`` and not retried; a text the gateway
+throttled (its own per-number limit, code ``Throttled``) waits ``throttled_for``; an
+unavailable gateway is retried with doubling delays up to ``max_attempts``.
 
 The gateway is the ``SmsGateway`` of ``servicehall.platform.sms`` (this package may not
 import it; :class:`Gateway` is the same shape). Its errors are told apart by shape: an
@@ -257,6 +258,10 @@ class TokenBucket:
         return max(0.0, (1 - self._tokens) / self.rate)
 
 
+# Refusal codes that mean "this number, not now" (servicehall.platform.sms's gateway: 429).
+THROTTLED = frozenset({"Throttled"})
+
+
 def is_refusal(error: Exception) -> bool:
     """``SmsRefused`` carries the gateway's ``code``; ``SmsUnavailable`` does not."""
     return isinstance(getattr(error, "code", None), str)
@@ -289,6 +294,7 @@ class NotificationSender:
         max_attempts: int = 5,
         retry_after: timedelta = timedelta(minutes=1),
         refusal: Callable[[Exception], bool] = is_refusal,
+        throttled_for: timedelta = timedelta(minutes=10),
     ) -> None:
         self._engine = engine
         # Read then write: on SQLite take the write lock at BEGIN.
@@ -301,10 +307,12 @@ class NotificationSender:
         self._max_attempts = max_attempts
         self._retry_after = retry_after
         self._refusal = refusal
+        self._throttled_for = throttled_for
         self._wake = threading.Event()
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
         self.totals = SendReport()
+        self._ran = threading.Condition()
         self._down_until: datetime | None = None
 
     def run_once(self) -> SendReport:
@@ -359,8 +367,17 @@ class NotificationSender:
             try:
                 message_id = self._gateway.send(row.phone, row.text, key=str(row.id))
             except Exception as err:
+                code = getattr(err, "code", "")
+                if self._refusal(err) and code in THROTTLED:
+                    # The gateway's own per-number limit (it also counts texts others sent
+                    # that number, one-time codes say): not a refusal of this text.
+                    later = now + self._throttled_for
+                    self._finish(row.id, due_at=later, error=str(err), attempt=True)
+                    history[row.phone].append(now)
+                    report.deferred += 1
+                    continue
                 if self._refusal(err):
-                    log.warning("SMS to %s refused: %s", mask(row.phone), getattr(err, "code", ""))
+                    log.warning("SMS to %s refused: %s", mask(row.phone), code)
                     self._finish(
                         row.id, status=NotificationStatus.FAILED, error=str(err), attempt=True
                     )
@@ -384,9 +401,16 @@ class NotificationSender:
             history[row.phone].append(now)
             report.sent += 1
         report.next_due = self._next_due()
-        for name in ("sent", "failed", "retried", "deferred", "opted_out"):
-            setattr(self.totals, name, getattr(self.totals, name) + getattr(report, name))
+        with self._ran:
+            for name in ("sent", "failed", "retried", "deferred", "opted_out"):
+                setattr(self.totals, name, getattr(self.totals, name) + getattr(report, name))
+            self._ran.notify_all()
         return report
+
+    def wait_until(self, condition: Callable[[SendReport], bool], timeout_s: float = 10.0) -> bool:
+        """Block until the running totals satisfy ``condition`` (checked after every round)."""
+        with self._ran:
+            return self._ran.wait_for(lambda: condition(self.totals), timeout_s)
 
     def _finish(
         self,

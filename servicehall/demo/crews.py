@@ -18,7 +18,7 @@ Until the work-order service and kiosk intake land (other branches), :class:`Dem
 also plays the dispatcher once: ``burst_after_s`` into the demo a burst main is reported
 near the hall, an order is opened, given to the nearest burst-capable crew
 (``CrewAssigned``), and the outage is declared (``domain.outages``: affected premises,
-halls, SMS notices queued).
+halls, SMS notices queued and sent through the HTTP SMS gateway's simulator).
 """
 
 from __future__ import annotations
@@ -43,6 +43,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from domain.bus import EventBus
+from domain.notifications import NotificationSender
 from domain.outages import Outages, PremisesRegister
 from domain.uow import UnitsOfWork
 from field_dispatch import owntracks
@@ -70,6 +71,7 @@ from servicedb.models import (
 )
 from servicehall.bootstrap import CentralSite
 from servicehall.central.assignments_out import AssignmentPublisher, CrewAssigned
+from servicehall.platform.sms import SmsGatewaySimulator
 
 log = logging.getLogger(__name__)
 
@@ -347,17 +349,29 @@ class DemoField:
         self.units = UnitsOfWork(self.engine, self.bus)
         self.publisher.listen(self.bus, CrewAssigned)
         self.outages = Outages(self.units, PremisesRegister(self.engine))
+        # Notices go out through the HTTP SMS gateway's simulator (texts stay in its memory).
+        self.sms = SmsGatewaySimulator()
+        self._gateway = self.sms.gateway()
+        self.sender = NotificationSender(self.engine, self._gateway)
         self._timer = threading.Timer(self.burst_after_s, self._burst)
         self._timer.daemon = True
         self.order_id: uuid.UUID | None = None
 
     def start(self) -> None:
         self.crews.start()
+        self.sender.start()
         self._timer.start()
 
     def stop(self) -> None:
         self._timer.cancel()
         self.crews.stop()
+        self.sender.stop()
+        if self.order_id is not None:
+            self.on_event(
+                f"{self.sender.totals.sent} SMS notices sent through the simulated gateway"
+            )
+        self._gateway.close()
+        self.sms.close()
 
     def _burst(self) -> None:
         try:
@@ -410,6 +424,7 @@ class DemoField:
             f"outage declared: {declared.affected_premises} premises, halls "
             f"{', '.join(declared.halls) or '-'}, {declared.notices_queued} SMS notices queued"
         )
+        self.sender.poke()
         return order.id
 
 

@@ -91,6 +91,10 @@ def test_a_burst_main_is_taken_to_the_end_by_the_nearest_able_crew(
         assert (count, [p.id for p in page]) == (1, [affected.premises_id])
         others = [c for c in crews.crews.values() if c.user != leader.user]
         assert all(c.steps == [] for c in others)
+        # The household in the outage is told, through the simulated SMS gateway.
+        assert field.sender.wait_until(lambda totals: totals.sent == 1)
+        (text,) = field.sms.inbox("13800138000")
+        assert text.startswith("抢修停水通知：爆管抢修，临时停水")
     finally:
         field.stop()
         publisher.stop()

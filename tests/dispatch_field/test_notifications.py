@@ -247,3 +247,51 @@ def test_the_bucket_refills_at_its_rate() -> None:
     assert bucket.wait_s(NOW) == pytest.approx(0.25)
     assert bucket.take(NOW + timedelta(seconds=0.25))
     assert not bucket.take(NOW + timedelta(seconds=0.25))
+
+
+@pytest.mark.integration
+def test_an_outage_reaches_phones_through_the_http_gateway(sqlite_db: Engine) -> None:
+    from shapely.geometry import box
+
+    from domain.bus import EventBus
+    from domain.outages import Outages, PremisesRegister
+    from domain.uow import UnitsOfWork
+    from servicehall.platform.sms import SmsGatewaySimulator
+
+    builders.central_site(sqlite_db)
+    homes = [
+        builders.household(sqlite_db, 116.364, 39.912, ["13800000001"]),
+        builders.household(sqlite_db, 116.365, 39.913, ["13800000002"], opted_out=["13800000002"]),
+        builders.household(sqlite_db, 116.366, 39.914, ["13800000003"]),
+    ]
+    clock = Clock()
+    outages = Outages(UnitsOfWork(sqlite_db, EventBus()), PremisesRegister(sqlite_db), clock=clock)
+    area = box(116.36, 39.91, 116.37, 39.92)
+    first = outages.declare_area(area, kind=OutageKind.WATER_OFF, title=("停水", "Water off"))
+    simulator = SmsGatewaySimulator()
+    gateway = simulator.gateway()
+    try:
+        simulator.fail_next(503, "Busy")  # the first try meets a gateway in trouble
+        sender = NotificationSender(sqlite_db, gateway, clock=clock, retry_after=timedelta(0))
+        assert sender.run_once().retried == 1
+        clock.now += timedelta(seconds=1)
+        assert sender.run_once().sent == 2
+        text = simulator.inbox("13800000001")
+        assert len(text) == 1 and text[0].startswith("停水通知：停水") and "Water off" in text[0]
+        assert simulator.inbox("13800000003") == text
+        assert simulator.inbox("13800000002") == []  # opted out
+        # The gateway's own limit for a number: later, not never.
+        clock.now += timedelta(minutes=2)
+        second = outages.declare_area(area, kind=OutageKind.LOW_PRESSURE, title=("降压", "Low"))
+        simulator.fail_next(429, "Throttled")
+        report = sender.run_once()
+        assert (report.sent, report.deferred, report.failed) == (1, 1, 0)
+        clock.now += timedelta(minutes=11)
+        assert sender.run_once().sent == 1
+        assert len(simulator.inbox("13800000001")) == len(simulator.inbox("13800000003")) == 2
+        statuses = {row.status for row in rows(sqlite_db).values()}
+        assert statuses == {NotificationStatus.SENT, NotificationStatus.OPTED_OUT}
+        assert first.outage_id != second.outage_id and len(homes) == 3
+    finally:
+        gateway.close()
+        simulator.close()

@@ -17,7 +17,9 @@ that moment, and the report becomes the order event of ``field_dispatch.orders``
 is the report's id — a report sent twice is applied once. The event goes to the work-order
 service's transition API (:class:`OrderProgress`), and the phone gets an ``ack`` on its
 orders topic: applied, ignored (duplicate or stale), refused (with the reason in Chinese and
-English), or rejected (unreadable).
+English), or rejected (unreadable). A report that could not be applied at all (the database
+was unreachable) gets no ack: the phone keeps it and sends it again, and its id makes that
+harmless.
 
 Seams to the work-order service (branch dispatch-central): its ``WorkOrderDispatched``
 event is anything with ``order_id``, ``crew_id`` and ``at`` (:class:`DispatchedOrder`) —

@@ -19,11 +19,11 @@ stalls the MQTT connection and a hostile payload never reaches it:
 
 **Where the writer runs.** ``writer="thread"`` (the default; tests, small sites) parses and
 writes in a thread of this process. ``writer="process"`` (what ``build_central`` uses) runs
-it in a process of its own: paho is pure Python, and a writer sharing its interpreter holds
-the GIL while the MQTT thread waits to acknowledge — and the broker sends a subscriber no
-more than its in-flight window (Mosquitto: 20) of unacknowledged QoS 1 messages. Measured
-in ``bench/gps_ingest.py``. Either way this object keeps the counters, the live positions
-and the health entry; the writer reports them back after every batch.
+it in a fresh interpreter of its own: paho is pure Python, a writer sharing its GIL delays
+the acknowledgements while the broker sends no more than its in-flight window (Mosquitto:
+20) unacknowledged, and a writer that dies is replaced without losing its batch. Either way
+this object keeps the counters, the live positions and the health entry; the writer
+reports them back after every batch. ``bench/gps_ingest.py`` measures both.
 
 The newest position of each technician is kept in memory and in ``technician_positions``
 (one row per technician, upserted per batch, only ever moved forward); a technician whose

@@ -19,7 +19,6 @@ from domain.dispatch_events import (
 from domain.work_order_commands import (
     Cancel,
     Close,
-    Dispatch,
     FieldReport,
     FollowUp,
     Reopen,
@@ -287,7 +286,7 @@ def test_reopening_restarts_the_clocks_and_can_send_the_same_crew_back(rig: Rig)
 def test_a_hall_order_arriving_by_sync_is_taken_in_with_its_own_time(
     rig: Rig, sqlite_db: Engine
 ) -> None:
-    orders, city, clock, heard = rig
+    orders, city, _clock, heard = rig
     reported = MONDAY_10 - timedelta(minutes=50)
     with Session(sqlite_db) as session, session.begin():
         # What a hall makes and sync carries up: none of central's columns are set.

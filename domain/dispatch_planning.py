@@ -28,7 +28,7 @@ from __future__ import annotations
 import math
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 import numpy as np
@@ -36,8 +36,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from domain.crew_positions import CrewPosition, CrewPositions
-from domain.work_order_views import CrewRef, OrderView, crews_by_id
-from domain.work_orders import PLANNER, Change, OrderChanged, OrderRefused, Who, WorkOrders
+from domain.dispatch_plans import Assigned, CrewOption, CrewState, Plan, PlanLine, Suggestion
+from domain.work_order_views import OrderView, crews_by_id
+from domain.work_orders import PLANNER, OrderChanged, OrderRefused, Who, WorkOrders
 from field_dispatch.assign import (
     Activity,
     Choice,
@@ -77,60 +78,6 @@ _ACTIVITY_RANK = {
     WorkOrderStatus.ACCEPTED: (1, Activity.ASSIGNED),
     WorkOrderStatus.DISPATCHED: (1, Activity.ASSIGNED),
 }
-
-
-@dataclass(frozen=True)
-class CrewState:
-    crew: CrewRef
-    core: CrewNow
-    lon: float
-    lat: float
-    located_by: str  # "gps" (a live phone) or "depot"
-    fix_at: datetime | None  # the newest fix of any technician, live or stale
-    stale: bool  # phones reported, but none recently: shown faded, placed at the depot
-    technicians: tuple[CrewPosition, ...]
-    holds: tuple[str, ...]  # the open orders it holds, by id
-
-
-@dataclass(frozen=True)
-class CrewOption:
-    crew: CrewRef
-    eta_s: float | None  # None: no route
-    fits: bool
-    unfit: str | None  # the first rule the crew fails (no_skill, off_duty, busy, …)
-    score: float | None  # lower is better; only for crews that fit
-
-
-@dataclass(frozen=True)
-class Suggestion:
-    order: OrderView
-    options: tuple[CrewOption, ...]  # the best first; crews that fit, then those that do not
-    best: CrewRef | None
-    no_crew_reason: str | None  # ``UnassignedReason`` when no crew fits
-
-
-@dataclass(frozen=True)
-class Assigned:
-    change: Change
-    overridden: tuple[str, ...]  # the rules the dispatcher set aside, e.g. ("no_skill",)
-
-
-@dataclass(frozen=True)
-class PlanLine:
-    order_id: uuid.UUID
-    number: str
-    version: int  # the order's version the plan was made from
-    outcome: str  # assign, keep, unassigned — and after apply: assigned, conflict, flagged
-    crew: CrewRef | None
-    crew_holds: tuple[str, ...]  # the crew's holdings the plan was made from
-    eta_s: float | None
-    reason: str | None  # why unassigned, or why a line could not be carried out
-
-
-@dataclass(frozen=True)
-class Plan:
-    made_at: datetime
-    lines: tuple[PlanLine, ...]
 
 
 class DispatchPlanner:
@@ -305,6 +252,7 @@ class DispatchPlanner:
                     PlanLine(
                         row.id,
                         row.number,
+                        row.priority,
                         row.version,
                         "keep" if keep else "assign",
                         crew.crew,
@@ -319,7 +267,17 @@ class DispatchPlanner:
                 "crews_taken",
             )
             lines.append(
-                PlanLine(row.id, row.number, row.version, "unassigned", None, (), None, reason)
+                PlanLine(
+                    row.id,
+                    row.number,
+                    row.priority,
+                    row.version,
+                    "unassigned",
+                    None,
+                    (),
+                    None,
+                    reason,
+                )
             )
         return Plan(now, tuple(lines))
 
@@ -327,12 +285,19 @@ class DispatchPlanner:
         category = Category(row.category.value)
         return OpenOrder(str(row.id), category, row.priority, row.arrive_by, WORK_S[category])
 
-    def apply(self, plan: Plan, who: Who = PLANNER) -> Plan:
-        """Carry the plan out where nothing changed since it was made; say what happened."""
+    def apply(self, plan: Plan, who: Who = PLANNER, *, most_urgent_first: int = 5) -> Plan:
+        """Carry the plan out where nothing changed since it was made; say what happened.
+
+        Only lines for orders of priority ``most_urgent_first`` or more urgent are carried
+        out (the periodic auto-dispatch leaves the rest to the dispatcher); flags always are.
+        """
         current = {c.crew.id: c.holds for c in self.crews()}
         done: list[PlanLine] = []
         for line in plan.lines:
             if line.outcome == "assign" and line.crew is not None:
+                if line.priority > most_urgent_first:
+                    done.append(line)  # a proposal for the dispatcher
+                    continue
                 holds = tuple(h for h in current.get(line.crew.id, ()) if h != str(line.order_id))
                 planned = tuple(h for h in line.crew_holds if h != str(line.order_id))
                 if holds != planned:
@@ -367,22 +332,13 @@ class DispatchPlanner:
             return False
         return self.orders.flag(line.order_id, line.reason)
 
-    def replan(self, who: Who = PLANNER) -> Plan:
+    def replan(self, who: Who = PLANNER, *, most_urgent_first: int = 5) -> Plan:
         """Plan and apply at once: what the periodic auto-dispatch does."""
-        return self.apply(self.plan(), who)
+        return self.apply(self.plan(), who, most_urgent_first=most_urgent_first)
 
 
 def _with(line: PlanLine, outcome: str, reason: str | None) -> PlanLine:
-    return PlanLine(
-        line.order_id,
-        line.number,
-        line.version,
-        outcome,
-        line.crew,
-        line.crew_holds,
-        line.eta_s,
-        reason,
-    )
+    return replace(line, outcome=outcome, reason=reason)
 
 
 def _open_order(view: OrderView) -> OpenOrder:

@@ -21,12 +21,14 @@ from sqlalchemy.orm import Session
 from devices.ledboard.simulator import AlphaSignSimulator
 from domain.bus import EventBus
 from domain.queueing.engine import HallQueue
+from domain.sla_config import policy_from_config
 from domain.uow import UnitsOfWork
 from hall_display.driver import DisplayLoop
 from servicedb.engine import redact_url
 from servicedb.models import Site, SiteKind
 from servicedb.types import utcnow
 from servicehall.central.app import create_central_app
+from servicehall.central.parts import DispatchParts
 from servicehall.config import Settings
 from servicehall.errors import UserFacingError
 from servicehall.hall.app import create_hall_app
@@ -62,8 +64,12 @@ class CentralSite:
     health: HealthBoard
     mqtt: MqttLink
     broker: EmbeddedBroker | None
+    bus: EventBus | None = None
+    dispatch: DispatchParts | None = None
 
     def close(self) -> None:
+        if self.dispatch:
+            self.dispatch.stop()
         self.mqtt.stop()
         if self.broker:
             self.broker.stop()
@@ -100,7 +106,9 @@ def require_site(engine: Engine, code: str, kind: SiteKind) -> Site:
     return site
 
 
-def build_central(settings: Settings, *, port: int | None = None) -> CentralSite:
+def build_central(
+    settings: Settings, *, port: int | None = None, clock: Callable[[], datetime] = utcnow
+) -> CentralSite:
     """The database first (the likelier mistake), then the broker: embedded or external."""
     site = settings.central.site
     mqtt = settings.mqtt
@@ -121,12 +129,28 @@ def build_central(settings: Settings, *, port: int | None = None) -> CentralSite
             broker.stop()
         close_database(engine)
         raise
-    app = create_central_app(engine, health)
+    # Work orders, the planner, caller lookup, console sessions; the dispatch extra (scipy)
+    # is loaded here, so a hall process never needs it.
+    from servicehall.central.dispatch import build_dispatch
+
+    bus = EventBus()
+    planning = settings.central.dispatch
+    dispatch = build_dispatch(
+        engine,
+        site,
+        bus,
+        policy=policy_from_config(planning.sla),
+        auto_dispatch_priority=planning.auto_dispatch_priority,
+        sweep_interval_s=planning.sweep_interval_s,
+        crew_stale_after_s=planning.crew_stale_after_s,
+        clock=clock,
+    )
+    app = create_central_app(engine, health, dispatch)
     http = settings.central.http
     endpoint = Endpoint(
         "central", app, http.host, http.port if port is None else port, http.tls_cert, http.tls_key
     )
-    return CentralSite(endpoint, engine, health, link, broker)
+    return CentralSite(endpoint, engine, health, link, broker, bus, dispatch)
 
 
 def build_hall(

@@ -102,7 +102,14 @@ def build_city(engine: Engine) -> City:
         central = Site(
             code=CENTRAL, kind=SiteKind.CENTRAL, name_zh="客户服务中心", name_en="Centre"
         )
-        hall = Site(code=HALL, kind=SiteKind.HALL, name_zh="测试营业厅", name_en="Test hall")
+        hall = Site(
+            code=HALL,
+            kind=SiteKind.HALL,
+            name_zh="测试营业厅",
+            name_en="Test hall",
+            lon=116.3652,
+            lat=39.9142,
+        )
         west = Zone(
             code="Z01",
             name_zh="西区",

@@ -41,22 +41,21 @@ def test_response_restore_sla_share_and_first_time_fix(sqlite_db: Engine) -> Non
         )
         assert outcome.outcome == "applied"
 
-    place = {"lon": 116.36, "lat": 39.91}
     # O1, P1 burst main (arrive 30 min, restore 4 h): on site at 20 min, fixed at 2 h.
-    o1 = orders.open(Intake(Category.BURST_MAIN, "O1", "phone", **place), D).id
+    o1 = orders.open(Intake(Category.BURST_MAIN, "O1", "phone", lon=116.36, lat=39.91), D).id
     orders.dispatch(o1, burst, D)
     at(20, o1, burst, ReportKind.ARRIVED)
     at(120, o1, burst, ReportKind.RESOLVED, Result.FIXED)
     # O2, P3 leak (arrive 1 h, restore 24 h): on site at 70 min (late), a temporary fix at 3 h.
-    o2 = orders.open(Intake(Category.LEAK, "O2", "phone", **place), D).id
+    o2 = orders.open(Intake(Category.LEAK, "O2", "phone", lon=116.36, lat=39.91), D).id
     orders.dispatch(o2, meter, D)
     at(70, o2, meter, ReportKind.ARRIVED)
     at(180, o2, meter, ReportKind.RESOLVED, Result.TEMPORARY_FIX)
     # O3, P3 leak: dispatched, never reached; judged once its 24 h restore deadline passes.
-    o3 = orders.open(Intake(Category.LEAK, "O3", "phone", **place), D).id
+    o3 = orders.open(Intake(Category.LEAK, "O3", "phone", lon=116.36, lat=39.91), D).id
     orders.dispatch(o3, burst, D)
     # O4: cancelled, left out.
-    o4 = orders.open(Intake(Category.ENQUIRY, "O4", "phone", **place), D).id
+    o4 = orders.open(Intake(Category.ENQUIRY, "O4", "phone", lon=116.36, lat=39.91), D).id
     orders.command(o4, Cancel("重复来电"), D)
 
     with orders.reading() as session:

@@ -26,8 +26,11 @@ pytestmark = pytest.mark.integration
 DISPATCHER = Who(Actor.DISPATCHER, "D001")
 
 
+Rig = tuple[DispatchPlanner, City, Heard]
+
+
 @pytest.fixture
-def rig(sqlite_db: Engine) -> tuple[DispatchPlanner, City, Heard]:
+def rig(sqlite_db: Engine) -> Rig:
     city = build_city(sqlite_db)
     units, heard = listening_units(sqlite_db)
     clock = Clock()
@@ -45,7 +48,7 @@ def open_order(planner: DispatchPlanner, intake: Intake) -> uuid.UUID:
     return planner.orders.open(intake, DISPATCHER).id
 
 
-def test_the_nearest_qualified_crew_first_and_the_others_with_why_not(rig) -> None:
+def test_the_nearest_qualified_crew_first_and_the_others_with_why_not(rig: Rig) -> None:
     planner, city, _heard = rig
     order_id = open_order(planner, near("crew-meter", Category.LEAK))
     suggestion = planner.suggest(order_id)
@@ -63,7 +66,7 @@ def test_the_nearest_qualified_crew_first_and_the_others_with_why_not(rig) -> No
     assert city.crews["crew-meter"] == suggestion.best.id
 
 
-def test_an_order_no_crew_can_take_is_flagged_once_not_dropped(rig) -> None:
+def test_an_order_no_crew_can_take_is_flagged_once_not_dropped(rig: Rig) -> None:
     planner, _city, heard = rig
     order_id = open_order(planner, near("crew-burst", Category.LINE_FAULT, "电话线路故障"))
     suggestion = planner.suggest(order_id)
@@ -81,7 +84,7 @@ def test_an_order_no_crew_can_take_is_flagged_once_not_dropped(rig) -> None:
     assert planner.orders.alerts()[0].kind == "flagged"
 
 
-def test_a_dispatcher_may_set_a_rule_aside_and_is_told_which(rig) -> None:
+def test_a_dispatcher_may_set_a_rule_aside_and_is_told_which(rig: Rig) -> None:
     planner, city, _heard = rig
     order_id = open_order(planner, near("crew-burst", Category.METER_FAULT, "水表漏水"))
     assigned = planner.assign(order_id, city.crews["crew-burst"], DISPATCHER)
@@ -89,7 +92,7 @@ def test_a_dispatcher_may_set_a_rule_aside_and_is_told_which(rig) -> None:
     assert assigned.change.order.status == "dispatched" and assigned.change.order.pinned
 
 
-def test_the_backlog_is_planned_and_a_dispatchers_override_in_between_wins(rig) -> None:
+def test_the_backlog_is_planned_and_a_dispatchers_override_in_between_wins(rig: Rig) -> None:
     planner, city, _heard = rig
     x = open_order(planner, near("crew-meter", Category.LEAK, "X"))
     y = open_order(planner, near("crew-burst", Category.LEAK, "Y"))

@@ -171,7 +171,7 @@ class DispatchPlanner:
     def suggest(self, order_id: uuid.UUID) -> Suggestion:
         """Every crew for this order: the best first, with ETA; the others with why not."""
         view = self.orders.get(order_id)
-        crews = self.crews()
+        crews = _without(self.crews(), order_id)
         order = _open_order(view)
         etas = self._etas(crews, [(view.lon, view.lat)])[:, 0] if crews else np.empty(0)
         now = self.orders.now()
@@ -208,7 +208,7 @@ class DispatchPlanner:
     ) -> Assigned:
         """A dispatcher's pick: recorded and pinned, with the rules it sets aside."""
         view = self.orders.get(order_id)
-        crews = [c for c in self.crews() if c.crew.id == crew_id]
+        crews = [c for c in _without(self.crews(), order_id) if c.crew.id == crew_id]
         overridden: tuple[str, ...] = ()
         if crews:
             eta = float(self._etas(crews, [(view.lon, view.lat)])[0, 0])
@@ -335,6 +335,15 @@ class DispatchPlanner:
     def replan(self, who: Who = PLANNER, *, most_urgent_first: int = 5) -> Plan:
         """Plan and apply at once: what the periodic auto-dispatch does."""
         return self.apply(self.plan(), who, most_urgent_first=most_urgent_first)
+
+
+def _without(crews: Sequence[CrewState], order_id: uuid.UUID) -> list[CrewState]:
+    """Crews as they would be without this order: a crew's load is not its own reason to lose it."""
+    held = str(order_id)
+    return [
+        replace(c, core=replace(c.core, load=c.core.load - 1)) if held in c.holds else c
+        for c in crews
+    ]
 
 
 def _with(line: PlanLine, outcome: str, reason: str | None) -> PlanLine:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from servicehall.cli import db, demo, devices, processes, report, seed, staff, terminals
+from servicehall.cli import console, db, demo, devices, processes, report, seed, staff, terminals
 from servicehall.cli.root import cli
 
 for module in (db, seed, processes, report, terminals, staff, demo):
     module.register(cli)
 cli.add_command(devices.devices)
+console.register(cli)
 
 
 def main() -> None:

@@ -119,3 +119,12 @@ def test_the_backlog_is_planned_and_a_dispatchers_override_in_between_wins(rig: 
     # A plan that finds nothing to change keeps what the planner already did.
     (kept,) = planner.replan().lines
     assert (kept.order_id, kept.outcome) == (y, "keep")
+
+
+def test_the_crew_holding_an_order_is_not_penalised_for_holding_it(rig: Rig) -> None:
+    planner, city, _heard = rig
+    order_id = open_order(planner, near("crew-meter", Category.LEAK))
+    planner.orders.dispatch(order_id, city.crews["crew-meter"], DISPATCHER)
+    suggestion = planner.suggest(order_id)
+    # Its one order is this one: it is still the nearest and the best, not "loaded".
+    assert suggestion.best is not None and suggestion.best.code == "crew-meter"

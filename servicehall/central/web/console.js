@@ -37,6 +37,7 @@ const UNFIT = {
 };
 const SLA = { ok: "正常 On time", at_risk: "临近超时 At risk", breached: "已超时 Breached", pending: "待受理 Pending" };
 const MILESTONE = { arrive: "到场 Arrive", restore: "修复 Restore", close: "销账 Close" };
+const SOURCE = { phone: "电话 phone", web: "网上 web", dispatcher: "调度 dispatcher", hall: "营业厅 hall", kiosk: "自助终端 kiosk" };
 const OUTAGE = { water_off: "停水", low_pressure: "降压", emergency_repair: "抢修", line_fault: "线路故障" };
 
 const state = {
@@ -46,6 +47,8 @@ const state = {
   selected: null,
   plan: null,
   caller: null,
+  dragging: false,
+  drawn: "",
 };
 let map, layers;
 
@@ -59,6 +62,14 @@ const hours = (s) => s == null ? "—" : `${(s / 3600).toFixed(1)} 时 h`;
 const pct = (x) => x == null ? "—" : `${Math.round(x * 100)}%`;
 const yuan = (fen) => `¥${(fen / 100).toFixed(2)}`;
 const today = () => new Intl.DateTimeFormat("en-CA", { timeZone: TZ }).format(new Date());
+
+function noteText(kind, note) {
+  // SLA rows say "<milestone> due <ISO time>"; flags name a reason; the rest is free text.
+  const due = /^(arrive|restore|close) due (.+)$/.exec(note || "");
+  if (due) return `${MILESTONE[due[1]]} 时限 due ${dayTime(due[2])}`;
+  if (kind === "opened") return `渠道 via ${SOURCE[note] || esc(note)}`;
+  return esc(UNFIT[note] || note);
+}
 
 function toast(text, bad = false) {
   const t = $("#toast");
@@ -138,7 +149,7 @@ async function start(staff) {
 async function buildMap() {
   const base = await api("GET", "/console/base-map");
   map = L.map("map", { zoomSnap: 0.25, preferCanvas: false });
-  map.attributionControl.addAttribution("片区（DMA）底图 District metered areas · Leaflet");
+  map.attributionControl.addAttribution("片区（DMA）底图 District metered areas");
   const [[west, south], [east, north]] = base.bounds;
   map.fitBounds([[south, west], [north, east]], { padding: [10, 10] });
   L.geoJSON(base.zones, {
@@ -179,7 +190,7 @@ function drawMap(data) {
     if (crew.stale) classes.push("stale");
     if (!crew.on_duty) classes.push("off-duty");
     const marker = L.marker([crew.lat, crew.lon], {
-      icon: L.divIcon({ className: classes.join(" "), html: `🚐 ${esc(crew.crew.code)}` }), zIndexOffset: 500,
+      icon: L.divIcon({ className: classes.join(" "), html: esc(crew.crew.code) }), zIndexOffset: 500,
     }).bindTooltip(crewLine(crew)).addTo(layers.crews);
     marker.getElement().dataset.crew = crew.crew.id;
     layers.crewMarkers.set(crew.crew.id, marker);
@@ -195,7 +206,8 @@ function drawMap(data) {
       zIndexOffset: order.id === state.selected ? 1000 : 0,
     }).bindTooltip(`${esc(order.number)} · ${CATEGORY[order.category]}<br>${SLA[order.sla_level]} · ${STATUS[order.status]}`)
       .on("click", () => select(order.id))
-      .on("dragend", (event) => dropOnMap(order, event.target))
+      .on("dragstart", () => { state.dragging = true; })
+      .on("dragend", (event) => { state.dragging = false; dropOnMap(order, event.target); })
       .addTo(layers.orders);
     marker.getElement().dataset.order = order.id;
   }
@@ -238,9 +250,11 @@ function drawLists(data) {
   for (const row of orders.querySelectorAll(".order-row")) {
     row.addEventListener("click", () => select(row.dataset.id));
     row.addEventListener("dragstart", (event) => {
+      state.dragging = true;
       event.dataTransfer.setData("text/x-order", row.dataset.id);
       event.dataTransfer.effectAllowed = "move";
     });
+    row.addEventListener("dragend", () => { state.dragging = false; });
   }
   const crews = $("#crews");
   crews.innerHTML = data.crews.map((c) => `
@@ -263,7 +277,7 @@ function drawLists(data) {
     });
   }
   $("#alerts").innerHTML = data.alerts.slice(0, 6).map((a) => `
-    <div class="alert ${a.kind}" data-id="${a.order_id}">${hhmm(a.at)} ${esc(a.number)} · ${KIND[a.kind]}${a.note ? ` · ${esc(UNFIT[a.note] || a.note)}` : ""}</div>`).join("");
+    <div class="alert ${a.kind}" data-id="${a.order_id}">${hhmm(a.at)} ${esc(a.number)} · ${KIND[a.kind]}${a.note ? ` · ${noteText(a.kind, a.note)}` : ""}</div>`).join("");
   for (const row of $("#alerts").querySelectorAll(".alert")) row.addEventListener("click", () => select(row.dataset.id));
 }
 
@@ -277,6 +291,11 @@ async function refresh() {
     return;
   }
   $("#clock").textContent = `北京时间 ${dayTime(state.data.now)}`;
+  // Redraw only what changed, and never under a drag in progress (its target would vanish).
+  const { now, ...rest } = state.data;
+  const drawn = JSON.stringify(rest) + state.selected;
+  if (state.dragging || drawn === state.drawn) return;
+  state.drawn = drawn;
   drawMap(state.data);
   drawLists(state.data);
   if (state.selected) await drawDetail(state.selected, false);
@@ -285,6 +304,7 @@ async function refresh() {
 // --- one order -------------------------------------------------------------------------------
 async function select(orderId) {
   state.selected = orderId;
+  state.drawn = "";
   for (const row of document.querySelectorAll(".order-row")) row.classList.toggle("selected", row.dataset.id === orderId);
   await drawDetail(orderId, true);
   if (state.data) drawMap(state.data);
@@ -306,6 +326,7 @@ async function drawDetail(orderId, withSuggestions) {
   const clocks = o.sla_clocks.map((c) => `<span class="clock-${c.level}">${MILESTONE[c.milestone]} ${dayTime(c.due_at)}${c.met ? " ✓" : ""}</span>`).join("");
   const keep = box.querySelector("#suggestions");
   box.innerHTML = `
+    <button type="button" class="close" id="detail-close" aria-label="关闭 Close">✕</button>
     <div class="head"><h3>${esc(o.number)} <span class="prio p${o.priority}">P${o.priority}</span> ${CATEGORY[o.category]}</h3>
       <span class="status" id="detail-status">${STATUS[o.status]}</span></div>
     <dl>
@@ -313,7 +334,7 @@ async function drawDetail(orderId, withSuggestions) {
       <dt>描述 Report</dt><dd>${esc(o.description)}</dd>
       <dt>地点 Place</dt><dd>${esc(o.address || `${o.lon.toFixed(5)}, ${o.lat.toFixed(5)}`)}${o.account_no ? ` · 户号 ${esc(o.account_no)}` : ""}</dd>
       <dt>联系 Contact</dt><dd>${esc(o.contact_name || "")} ${esc(o.contact_phone || "—")}</dd>
-      <dt>班组 Crew</dt><dd>${o.crew ? `${esc(o.crew.name_zh)}（${esc(o.crew.code)}）${o.pinned ? " 📌" : ""}` : "—"}</dd>
+      <dt>班组 Crew</dt><dd>${o.crew ? `${esc(o.crew.name_zh)}（${esc(o.crew.code)}）${o.pinned ? " · 调度指定 pinned" : ""}` : "—"}</dd>
       ${o.result ? `<dt>结果 Result</dt><dd>${RESULT[o.result]}</dd>` : ""}
       ${o.satisfaction ? `<dt>满意度 Score</dt><dd>${"★".repeat(o.satisfaction)}</dd>` : ""}
     </dl>
@@ -324,8 +345,13 @@ async function drawDetail(orderId, withSuggestions) {
       <li data-kind="${e.kind}"><time>${dayTime(e.at)}</time>${KIND[e.kind] || esc(e.kind)}
         ${e.crew ? ` · ${esc(e.crew.code)}` : ""}${e.result ? ` · ${RESULT[e.result]}` : ""}${e.score ? ` · ${e.score}★` : ""}
         ${e.implied.length ? ` <small>（含 ${e.implied.map((s) => STATUS[s]).join("、")}）</small>` : ""}
-        <small>— ${esc(e.actor_name)}</small>${e.note ? `<br><small>${esc(UNFIT[e.note] || e.note)}</small>` : ""}</li>`).join("")}
+        <small>— ${esc(e.actor_name)}</small>${e.note ? `<br><small>${noteText(e.kind, e.note)}</small>` : ""}</li>`).join("")}
     </ol>`;
+  $("#detail-close").addEventListener("click", () => {
+    state.selected = null;
+    box.hidden = true;
+    if (state.data) { drawMap(state.data); drawLists(state.data); }
+  });
   drawActions(o);
   if (withSuggestions && canDispatch() && ["new", "dispatched", "accepted"].includes(o.status)) {
     await drawSuggestions(o);
@@ -468,23 +494,33 @@ async function loadKpis() {
         <td>${pct(r.sla_share)} <small>${r.sla_met}/${r.sla_judged}</small></td>
         <td>${pct(r.first_time_fix_share)} <small>${r.first_time_fixes}/${r.first_fix_judged}</small></td></tr>`).join("")
       || `<tr><td colspan="7">无数据 No orders in this period</td></tr>`;
-    drawKpiChart(k.rows.filter((r) => !r.crew));
+    drawKpiChart(k.rows.filter((r) => !r.crew), k.first, k.last);
   } catch (err) {
     toast(err instanceof ApiError ? err.text : String(err), true);
   }
 }
 
-function drawKpiChart(days) {
-  // Orders per day as bars, SLA share as dots: enough to see a bad day at a glance.
-  if (!days.length) { $("#kpi-chart").innerHTML = ""; return; }
-  const most = Math.max(...days.map((d) => d.orders), 1);
-  const w = 100 / days.length;
-  const bars = days.map((d, i) => {
-    const h = (d.orders / most) * 90;
-    const dot = d.sla_share == null ? "" : `<circle cx="${i * w + w / 2}" cy="${100 - d.sla_share * 90}" r="1.6" fill="#1e8e3e"/>`;
-    return `<rect x="${i * w + w * 0.2}" y="${100 - h}" width="${w * 0.6}" height="${h}" fill="#90caf9"><title>${d.day}: ${d.orders}</title></rect>${dot}`;
+function drawKpiChart(rows, first, last) {
+  // Orders per day (bars) and the SLA share (dots, 0–100 %), every day of the period.
+  const byDay = new Map(rows.map((r) => [r.day, r]));
+  const days = [];
+  for (let d = new Date(`${first}T00:00:00Z`); d <= new Date(`${last}T00:00:00Z`); d.setUTCDate(d.getUTCDate() + 1)) {
+    days.push(d.toISOString().slice(0, 10));
+  }
+  const most = Math.max(1, ...rows.map((r) => r.orders));
+  const W = 700, H = 150, top = 16, bottom = 20, plot = H - top - bottom, w = W / days.length;
+  const parts = days.map((day, i) => {
+    const r = byDay.get(day);
+    const n = r ? r.orders : 0;
+    const h = (n / most) * plot;
+    const x = i * w;
+    let out = `<rect x="${x + w * 0.2}" y="${top + plot - h}" width="${w * 0.6}" height="${h}" fill="#90caf9"><title>${day}: ${n}</title></rect>`;
+    out += `<text x="${x + w / 2}" y="${H - 5}" text-anchor="middle">${day.slice(5)}</text>`;
+    if (n) out += `<text x="${x + w / 2}" y="${top + plot - h - 3}" text-anchor="middle">${n}</text>`;
+    if (r && r.sla_share != null) out += `<circle cx="${x + w / 2}" cy="${top + plot - r.sla_share * plot}" r="4" fill="#1e8e3e"><title>SLA ${pct(r.sla_share)}</title></circle>`;
+    return out;
   }).join("");
-  $("#kpi-chart").innerHTML = `<svg viewBox="0 0 100 100" preserveAspectRatio="none" role="img" aria-label="每日工单与SLA达标率 Orders per day and SLA share">${bars}</svg>`;
+  $("#kpi-chart").innerHTML = `<svg viewBox="0 0 ${W} ${H}" role="img" aria-label="每日工单（柱）与 SLA 达标率（点） Orders per day (bars) and SLA share (dots)">${parts}</svg>`;
 }
 
 // --- caller lookup ---------------------------------------------------------------------------

@@ -36,7 +36,7 @@ class Waiting:
     name_zh: str
     name_en: str
     waiting: int
-    estimate_s: float | None
+    estimate_s: float | None  # None: no open counter serves it now
 
 
 @dataclass(frozen=True)
@@ -68,7 +68,8 @@ class Message:
 class BoardContent:
     priority: Message | None
     rotation: tuple[Message, ...]
-    voice: str | None = None  # what to say now (the call just made), if anything
+    # What to say now (the call just made), as display text; hall_display.spoken makes it speakable.
+    voice: str | None = None
     voice_key: str | None = None  # one per call or recall, so each is announced once
 
 
@@ -79,14 +80,30 @@ def call_text(call: Call, *, english: bool) -> str:
 
 
 def notice_text(notice: Notice, tz: ZoneInfo, *, english: bool) -> str:
+    """停水通知：金融大街管道更换 09:00-17:00 — the kind is said once, even when the title says it."""
     zh, en = _OUTAGE_WORDS.get(notice.kind, ("通知", "Notice"))
     start = notice.starts_at.astimezone(tz)
     until = notice.restore_at.astimezone(tz) if notice.restore_at else None
     if english:
         span = f"{start:%H:%M}-{until:%H:%M}" if until else f"from {start:%H:%M}"
-        return f"{en}: {notice.title_en} {span}"
+        title = notice.title_en
+        said = title.lower().startswith(en.lower())
+        return f"{title} {span}" if said else f"{en}: {title} {span}"
     span = f"{start:%H:%M}-{until:%H:%M}" if until else f"{start:%H:%M} 起"
-    return f"{zh}：{notice.title_zh} {span}"
+    title = notice.title_zh
+    return f"{title} {span}" if title.startswith(zh) else f"{zh}：{title} {span}"
+
+
+def estimate_text(estimate_s: float | None, *, english: bool) -> str:
+    """A wait as people read it. The estimate is None only when no open counter serves the
+    service: that is said (暂停服务), never shown as "约 0 分钟"; a wait under half a minute is
+    无需等候 / No wait."""
+    if estimate_s is None:
+        return "No counter open" if english else "暂停服务"
+    minutes = round(estimate_s / 60)
+    if minutes <= 0:
+        return "No wait" if english else "无需等候"
+    return f"about {minutes} min" if english else f"约{minutes}分钟"
 
 
 def _slot(now: datetime, count: int) -> int:
@@ -112,8 +129,8 @@ def board_content(state: HallState, now: datetime) -> BoardContent:
         recent = "  ".join(f"{c.number}→{c.counter}" for c in state.calls[:4])
         rotation.append(Message(recent, colour="green"))
     for line in state.waiting:
-        minutes = "" if line.estimate_s is None else f" 约{max(1, round(line.estimate_s / 60))}分钟"
-        rotation.append(Message(f"{line.name_zh} 等候 {line.waiting} 人{minutes}", colour="amber"))
+        wait = estimate_text(line.estimate_s, english=False)
+        rotation.append(Message(f"{line.name_zh} 等候 {line.waiting} 人 {wait}", colour="amber"))
     for text_zh, text_en in state.announcements:
         rotation.append(Message(text_zh))
         rotation.append(Message(text_en))

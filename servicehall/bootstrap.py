@@ -31,6 +31,7 @@ from servicehall.central.app import create_central_app
 from servicehall.central.parts import DispatchParts
 from servicehall.config import Settings
 from servicehall.errors import UserFacingError
+from servicehall.hall.api.display import NoticeSource
 from servicehall.hall.app import create_hall_app
 from servicehall.hall.display import display_loop, open_board
 from servicehall.hall.live import LiveFeed
@@ -190,6 +191,8 @@ def build_hall(
         close_database(engine)
         raise
     app = create_hall_app(engine, health, settings.hall.central_url, parts)
+    # The screen's notices: the board's radius and the hall's clock (simulated in the demo).
+    app.state.notices = NoticeSource(engine, settings.hall.notice_radius_m, clock)
     http = settings.hall.http
     endpoint = Endpoint(
         f"hall {site}",

@@ -105,6 +105,10 @@ class HallConfig(_Section):
     )
     led_line: Literal["7E1", "8N1", "7E2"] = "7E1"
     led_width: int = Field(default=192, ge=8, le=255)
+    # Alpha 1.0 signs never answer ACK/NAK: with led_ack false the board is not "degraded"
+    # for it. led_enable_ack switches an Alpha 2.0+ sign's ACK mode on at start.
+    led_ack: bool = True
+    led_enable_ack: bool = False
     voice: bool = True
     notice_radius_m: float = Field(default=3000.0, gt=0)
     max_recalls: int = Field(default=3, ge=0, le=10)

@@ -118,10 +118,11 @@ def build_hall(
             session.add(
                 Staff(site_id=site.id, staff_no=f"S{n:03d}", name=f"职员{n}", pin_hash=staff_pin)
             )
-        vip = Customer(origin_site_id=site.id, name="贵宾客户", is_vip=True)
-        session.add(vip)
-        session.flush()
-        session.add(VipCard(card_no=VIP_CARD, customer_id=vip.id))
+        if session.scalar(select(VipCard).where(VipCard.card_no == VIP_CARD)) is None:
+            vip = Customer(origin_site_id=site.id, name="贵宾客户", is_vip=True)
+            session.add(vip)
+            session.flush()
+            session.add(VipCard(card_no=VIP_CARD, customer_id=vip.id))
     return code
 
 

@@ -32,7 +32,7 @@ class SimCard:
 VISA = SimCard("4111111111111111")
 MASTERCARD = SimCard("5555555555554444", name="LI/NA", service_code="201")
 EXPIRED = SimCard("4111111111111111", expiry="2001")
-UNIONPAY_LIKE = SimCard("6222020000000000007", name="WANG/FANG")  # passes Luhn, owned by no one
+UNIONPAY_LIKE = SimCard("6222021000000000017", name="WANG/FANG")  # passes Luhn, owned by no one
 NAMED = {"visa": VISA, "mastercard": MASTERCARD, "expired": EXPIRED, "unionpay": UNIONPAY_LIKE}
 
 

@@ -15,7 +15,7 @@ from collections.abc import Iterator, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Engine, and_, case, func, or_, select
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from domain import events as ev
@@ -53,6 +53,7 @@ from domain.queueing.views import (
     HallOverview,
     QueueReads,
     TicketView,
+    call_candidates,
 )
 from domain.staff import verify_staff
 from domain.uow import UnitOfWork, UnitsOfWork
@@ -375,29 +376,9 @@ class HallQueue:
                 return repeat
             served = served_categories(session, self.layout, counter.id)
             assert served is not None  # noqa: S101 - _ready_to_call refused a closed counter
-            query = (
-                select(QueueTicket)
-                .where(
-                    QueueTicket.origin_site_id == self.site_id,
-                    QueueTicket.service_day == self.service_day(now),
-                    QueueTicket.status == TicketStatus.WAITING,
-                    or_(
-                        QueueTicket.target_counter_id == counter.id,
-                        and_(
-                            QueueTicket.target_counter_id.is_(None),
-                            QueueTicket.category_id.in_(served),
-                        ),
-                    ),
-                )
-                .order_by(
-                    case((QueueTicket.target_counter_id == counter.id, 0), else_=1),
-                    QueueTicket.priority.desc(),
-                    QueueTicket.at_front.desc(),
-                    QueueTicket.queued_since,
-                    QueueTicket.seq,
-                )
-                .limit(1)
-            )
+            # The one call policy (domain.queueing.policy), in SQL.
+            query = call_candidates(self.site_id, self.service_day(now), counter.id, served)
+            query = query.limit(1)
             if self._postgres:
                 query = query.with_for_update(skip_locked=True)
             ticket = session.scalar(query)
@@ -766,10 +747,6 @@ class HallQueue:
                 # "Next" before "start": the customer did not come forward.
                 ticket.status, ticket.outcome = TicketStatus.NO_SHOW, "skipped"
             else:
-                if ticket.started_at is not None:
-                    self.reads.observe_service(
-                        ticket.category_id, (now - ticket.started_at).total_seconds()
-                    )
                 ticket.status, ticket.outcome = TicketStatus.DONE, outcome
             ticket.finished_at = now
             self._event(session, ticket, counter.id, "finished", now, {"outcome": ticket.outcome})

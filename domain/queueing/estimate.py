@@ -2,17 +2,43 @@
 
 The common linear rule is ``people ahead × mean service time ÷ counters``. Erlang C gives
 the M/M/n wait of a random arrival for a pool of identical counters. A utility hall is not
-such a pool: counters serve overlapping sets of categories and call the longest wait among
-them, so a long queue in one category ties up the counters it shares with others. The
-estimate printed on a ticket therefore replays the hall's own call policy from the current
-state (``replay_wait``) with service times learned from today's services and today's
-no-show rate. ``bench/queue_estimates.py`` measures it against the linear rule.
+such a pool: counters serve overlapping sets of categories and call by priority and then
+the longest wait among them, so a long queue in one category ties up the counters it
+shares with others. The estimate therefore replays the hall's own call policy
+(``domain.queueing.policy``) forward from the current state — ``forecast`` — once for the
+whole hall, giving every waiting ticket, and a ticket of each category taken now, its call
+time. What the replay charges a counter for each call is learned from today:
+
+* the time a counter is taken per call: from the call to the finish (the walk to the
+  counter is part of it), per category, as an exponentially weighted mean;
+* the share of called customers who do not come, and how long a counter spends
+  recalling them before giving up;
+* for the counter's current customer, the expected time left given how long it has
+  already taken (skewed service times: a service running long is likely to run on);
+* people who will arrive with a higher priority and go ahead (elderly, VIP,
+  appointments): today's rate of such arrivals per category over the last hour, replayed
+  as expected arrivals at evenly spaced times.
+
+Counters keep a roster (lunch in turn, shifts ending): ``expected_desk`` turns the roster
+of a recent day into when each counter is expected away and back, and the replay waits
+for it. A per-category ``Calibration`` (actual ÷ printed wait) is still measured, but no
+longer applied: once the above were modelled, scaling by it made the estimates worse.
+``bench/queue_estimates.py`` measures the result against the linear rule.
 """
 
 from __future__ import annotations
 
+import collections
+import heapq
 import math
-from dataclasses import dataclass
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from domain.queueing.policy import CallKey, CallQueues, Category, CounterId, Ticket
+from domain.queueing.policy import Counter as PolicyCounter
 
 
 def erlang_c(servers: int, offered_load: float) -> float:
@@ -67,11 +93,16 @@ class Calibration:
 
 @dataclass
 class ServiceTimeLearner:
-    """Exponentially weighted mean of observed service times, starting from the category's default."""
+    """Exponentially weighted mean of observed durations, starting from a default.
+
+    The last ``keep`` durations are kept as well, for the time left of one under way.
+    """
 
     mean_s: float
     weight: float = 0.15
     observations: int = 0
+    keep: int = 60
+    recent: collections.deque[float] = field(default_factory=collections.deque)
 
     def observe(self, seconds: float) -> None:
         if seconds <= 0 or math.isnan(seconds):
@@ -80,73 +111,236 @@ class ServiceTimeLearner:
         weight = max(self.weight, 1.0 / (self.observations + 2))
         self.mean_s += weight * (seconds - self.mean_s)
         self.observations += 1
+        self.recent.append(seconds)
+        if len(self.recent) > self.keep:
+            self.recent.popleft()
 
+    def remaining_s(self, elapsed_s: float) -> float:
+        """Expected time left of one that has run ``elapsed_s`` so far.
 
-@dataclass(frozen=True)
-class Waiter:
-    """A waiting ticket as the estimator sees it, in call order (earlier in the list = called first)."""
-
-    category: object
-    target_counter: object | None = None
+        The mean of (duration − elapsed) over today's durations longer than that (the
+        mean residual life, read off the data); with too few of those, the mean minus the
+        elapsed time, but never less than a quarter of the mean.
+        """
+        longer = [d - elapsed_s for d in self.recent if d > elapsed_s]
+        if len(longer) >= 5:
+            return sum(longer) / len(longer)
+        return max(self.mean_s - elapsed_s, 0.25 * self.mean_s)
 
 
 @dataclass(frozen=True)
 class Desk:
-    """An open counter: what it serves, and the service under way (None when free)."""
+    """A counter in the replay: what it serves, when it is next free, when it will be away.
 
-    counter: object
-    serves: frozenset[object]
-    busy_category: object | None = None
-    busy_for_s: float = 0.0
-
-
-def replay_wait(
-    queue: list[Waiter],
-    me: int,
-    desks: list[Desk],
-    mean_s: dict[object, float],
-    *,
-    no_show_rate: float = 0.0,
-    no_show_cost_s: float = 90.0,
-) -> float | None:
-    """Seconds until ``queue[me]`` is called, by replaying the hall's own call policy.
-
-    Each counter, when it frees up, takes the first ticket in call order that it serves
-    (or that was sent to it), and is busy for that category's expected time: the learned
-    mean, or the recall time when the customer does not come. Counters that serve several
-    categories and a long queue in one of them are where a pooled model (Erlang C, the
-    linear rule) goes wrong; the replay follows what will actually happen, given the means.
-    None when no open counter serves the ticket.
+    ``free_in_s``: when the current customer is done (0 when free), or, for a counter
+    closed now that the roster expects back, when it opens. ``away``: (from, until) in
+    seconds from now when it is expected to be closed (lunch, the end of its shift; until
+    may be ``inf``). ``open_now``: staffed and not paused at this moment.
     """
-    shown = 1.0 - min(max(no_show_rate, 0.0), 0.9)
-    free_at = {}
-    for desk in desks:
-        if desk.busy_category is None:
-            free_at[desk.counter] = 0.0
-        else:
-            mean = mean_s.get(desk.busy_category, 300.0)
-            # A service already running long is likely to run on a while yet (skewed times).
-            free_at[desk.counter] = max(mean - desk.busy_for_s, 0.3 * mean)
-    serves = {desk.counter: desk.serves for desk in desks}
-    waiting = list(enumerate(queue[: me + 1]))
-    while free_at:
-        counter = min(free_at, key=lambda c: free_at[c])
-        pick = next(
-            (
-                index
-                for index, (_, w) in enumerate(waiting)
-                if w.target_counter == counter
-                or (w.target_counter is None and w.category in serves[counter])
-            ),
-            None,
-        )
-        if pick is None:
-            del free_at[counter]  # nothing left in front of us that this counter would take
+
+    counter: CounterId
+    serves: frozenset[Category]
+    free_in_s: float = 0.0
+    away: tuple[tuple[float, float], ...] = ()
+    open_now: bool = True
+
+
+@dataclass(frozen=True)
+class Shift:
+    """One stretch a counter was open on a recent day: local seconds since midnight."""
+
+    opens_s: float
+    closes_s: float
+    serves: frozenset[Category]
+
+
+def expected_desk(
+    counter: CounterId,
+    shifts: Sequence[Shift],
+    now_s: float,
+    serves_now: frozenset[Category] | None,
+    free_in_s: float = 0.0,
+) -> Desk | None:
+    """A counter as the replay should expect it, from its roster on a recent day.
+
+    Halls keep a roster: counters go to lunch in turn and close at the end of their shift
+    at about the same times every day. ``shifts`` is what the counter did on the last day
+    it worked (sorted); ``now_s`` the local time of day. An open counter (``serves_now``)
+    inside one of those shifts is expected to close when that shift ended and to come back
+    for the later ones; one open outside them is taken to stay open. A closed counter is
+    expected at its next shift today, serving what it served then; None when there is none.
+    """
+    later = [s for s in shifts if s.opens_s > now_s]
+    if serves_now:
+        current = next((s for s in shifts if s.opens_s <= now_s < s.closes_s), None)
+        if current is None:
+            return Desk(counter, serves_now, free_in_s)
+        return Desk(counter, serves_now, free_in_s, _away(current.closes_s, later, now_s))
+    if not later:
+        return None
+    first = later[0]
+    return Desk(
+        counter, first.serves, first.opens_s - now_s, _away(first.closes_s, later[1:], now_s), False
+    )
+
+
+def _away(closes_s: float, later: Sequence[Shift], now_s: float) -> tuple[tuple[float, float], ...]:
+    away = []
+    for shift in later:
+        if shift.opens_s > closes_s:
+            away.append((closes_s - now_s, shift.opens_s - now_s))
+        closes_s = max(closes_s, shift.closes_s)
+    away.append((closes_s - now_s, math.inf))
+    return tuple(away)
+
+
+@dataclass(frozen=True)
+class Arrivals:
+    """People expected to take tickets of ``category`` with ``priority`` (> 0): they go ahead."""
+
+    category: Category
+    priority: int
+    per_hour: float
+
+
+@dataclass(frozen=True)
+class Forecast:
+    """When each waiting ticket, and a ticket of each category taken now, will be called.
+
+    Seconds from now; a ticket no open counter may call has no entry (``None``).
+    """
+
+    called_in_s: Mapping[uuid.UUID, float]
+    newcomer_s: Mapping[Category, float]
+    elapsed_s: float = 0.0  # since the replay: every wait is that much shorter
+
+    def ticket(self, ticket_id: uuid.UUID) -> float | None:
+        return self._left(self.called_in_s.get(ticket_id))
+
+    def newcomer(self, category: Category) -> float | None:
+        return self._left(self.newcomer_s.get(category))
+
+    def later(self, seconds: float) -> Forecast:
+        """The same replay read ``seconds`` after it was made."""
+        return replace(self, elapsed_s=self.elapsed_s + seconds)
+
+    def _left(self, wait_s: float | None) -> float | None:
+        return None if wait_s is None else max(wait_s - self.elapsed_s, 0.0)
+
+
+_LAST_ID = uuid.UUID(int=(1 << 128) - 1)
+
+
+def newcomer_key(priority: int, now: datetime) -> CallKey:
+    """The call key of a ticket taken now: behind everyone already in line at its priority."""
+    return (-priority, True, now, 1 << 62, _LAST_ID)
+
+
+def forecast(
+    tickets: Sequence[Ticket],
+    desks: Sequence[Desk],
+    per_call_s: Mapping[Any, float],
+    *,
+    now: datetime,
+    newcomers: Mapping[Any, int] | None = None,
+    arrivals: Sequence[Arrivals] = (),
+    default_s: float = 300.0,
+    horizon_s: float = 6 * 3600.0,
+) -> Forecast:
+    """Replay the call policy forward from now, once, for the whole hall.
+
+    Each counter, when it is free, calls what ``CallQueues`` says it calls next and is then
+    busy for ``per_call_s`` of that ticket's category (the expected counter time of one
+    call, no-shows included). ``newcomers`` maps a category to the priority a ticket taken
+    now would have; its call time is the first moment a counter that serves the category
+    is free and would call someone behind it (or nobody): from then on that counter would
+    have called the newcomer instead. ``arrivals`` are replayed as people joining ahead
+    at evenly spaced times, up to ``horizon_s``.
+    """
+    counters = [PolicyCounter(desk.counter, desk.serves) for desk in desks]
+    open_ids = {c.id for c in counters}
+    served = frozenset().union(*(c.serves for c in counters))
+    queues = CallQueues(tickets)
+    pending = sum(
+        1
+        for t in tickets
+        if (t.target_counter in open_ids if t.target_counter is not None else t.category in served)
+    )
+    newcomer_keys = {
+        category: newcomer_key(priority, now)
+        for category, priority in (newcomers or {}).items()
+        if category in served
+    }
+    # Per counter, the newcomers whose call time it may still decide.
+    undecided = [[(k, newcomer_keys[k]) for k in c.serves if k in newcomer_keys] for c in counters]
+    called: dict[uuid.UUID, float] = {}
+    newcomer_s: dict[Category, float] = {}
+
+    # Expected arrivals ahead: (when, stream) in a heap, each stream evenly spaced. They are
+    # told apart from real tickets by a negative number.
+    streams = [a for a in arrivals if a.per_hour > 0 and a.priority > 0]
+    upcoming = [(1800.0 / a.per_hour, i) for i, a in enumerate(streams)]
+    heapq.heapify(upcoming)
+    budget = 100  # expected arrivals replayed at most (a busy hall's priority arrivals in 6 h)
+
+    free = [(max(desk.free_in_s, 0.0), index) for index, desk in enumerate(desks)]
+    heapq.heapify(free)
+    while free and (pending or len(newcomer_s) < len(newcomer_keys)):
+        moment, index = heapq.heappop(free)
+        while upcoming and upcoming[0][0] <= moment and budget > 0:
+            at, stream_index = heapq.heappop(upcoming)
+            stream = streams[stream_index]
+            budget -= 1
+            queues.add(
+                Ticket(
+                    _phantom_id(budget),
+                    stream.category,
+                    stream.priority,
+                    now + timedelta(seconds=at),
+                    -1,
+                )
+            )
+            if at <= horizon_s:
+                heapq.heappush(upcoming, (at + 3600.0 / stream.per_hour, stream_index))
+        back = _back_from_away(desks[index].away, moment)
+        if back is not None:
+            if back != math.inf:
+                heapq.heappush(free, (back, index))
             continue
-        position, waiter = waiting.pop(pick)
-        if position == me:
-            return free_at[counter]
-        free_at[counter] += (
-            shown * mean_s.get(waiter.category, 300.0) + (1.0 - shown) * no_show_cost_s
-        )
+        counter = counters[index]
+        entry = queues.take(counter)
+        if undecided[index]:
+            # From now on this counter would call a newcomer before what it calls next
+            # (or it has nothing to call): that is the newcomer's call time.
+            still = []
+            for category, key in undecided[index]:
+                if category in newcomer_s:
+                    continue
+                if entry is None or (entry[1].target_counter is None and entry[0] > key):
+                    newcomer_s[category] = moment
+                else:
+                    still.append((category, key))
+            undecided[index] = still
+        if entry is None:
+            # Nothing for this counter now; someone expected may yet arrive for it.
+            if upcoming and budget > 0:
+                heapq.heappush(free, (max(upcoming[0][0], moment), index))
+            continue
+        ticket = entry[1]
+        if ticket.seq >= 0:
+            called[ticket.id] = moment
+            pending -= 1
+        heapq.heappush(free, (moment + per_call_s.get(ticket.category, default_s), index))
+    return Forecast(called, newcomer_s)
+
+
+def _back_from_away(away: tuple[tuple[float, float], ...], moment: float) -> float | None:
+    """When the counter is back, if it is away at ``moment`` (``inf``: not today)."""
+    for start, end in away:
+        if start <= moment < end:
+            return end
     return None
+
+
+def _phantom_id(n: int) -> uuid.UUID:
+    return uuid.UUID(int=n)

@@ -102,6 +102,8 @@ class QueueTicket(GlobalRow, Base):
     __table_args__ = (
         UniqueConstraint("origin_site_id", "issued_category_id", "service_day", "seq"),
         Index("ix_queue_tickets_waiting", "origin_site_id", "service_day", "status"),
+        # Today's arrivals by issue time (the estimate's arrival rates).
+        Index("ix_queue_tickets_issued", "origin_site_id", "service_day", "issued_at"),
     )
 
     # The queue the ticket waits in now (a transfer changes it) …
@@ -138,7 +140,11 @@ class QueueEvent(GlobalRow, Base):
     """One thing that happened to a ticket or at a counter. Append-only, like the ledger."""
 
     __tablename__ = "queue_events"
-    __table_args__ = (Index("ix_queue_events_ticket_id_at", "ticket_id", "at"),)
+    __table_args__ = (
+        Index("ix_queue_events_ticket_id_at", "ticket_id", "at"),
+        # What changed since the last look, per site (the read side's kept waiting list).
+        Index("ix_queue_events_origin_site_id_at", "origin_site_id", "at"),
+    )
 
     ticket_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("queue_tickets.id"))
     counter_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("counters.id"))

@@ -35,6 +35,7 @@ def create_hall_app(
 ) -> FastAPI:
     app = make_app("servicehall hall", engine, health)
     app.state.parts = parts
+    app.state.engine = engine  # /api/v1/display reads notices and announcements
     install_error_handlers(app)
     app.include_router(hall_api())
     health.set("central", "connecting", central_url)

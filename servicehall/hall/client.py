@@ -15,6 +15,7 @@ from typing import TypeVar
 import httpx
 from pydantic import BaseModel, ValidationError
 
+from servicehall.hall.api.display_schemas import DisplayOut
 from servicehall.hall.api.schemas import (
     API_PREFIX,
     CallNumberIn,
@@ -115,6 +116,10 @@ class HallClient:
 
     def queue(self) -> QueueOut:
         return self._call("GET", "/queue", QueueOut)
+
+    def display(self) -> DisplayOut:
+        """The hall's active outage notices and announcements, as the screen shows them."""
+        return self._call("GET", "/display", DisplayOut)
 
     # --- counters -----------------------------------------------------------------------
     def sign_in(

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
-from devices.ledboard.board import AlphaBoard
+from devices.ledboard.board import AlphaBoard, open_alpha_board
 from devices.ledboard.simulator import AlphaSignSimulator
 from domain.queueing.engine import HallQueue
 from hall_display.content import BoardContent, board_content
@@ -34,13 +34,13 @@ def open_board(
     if where == "simulated":
         simulator = AlphaSignSimulator(settings.paths.data_dir.expanduser().resolve() / site)
         where, line = simulator.path, "8N1"  # a pty carries 8N1 only
-    board = AlphaBoard(
+    board = open_alpha_board(
         where,
-        bytesize=int(line[0]),
-        parity=line[1],
-        stopbits=int(line[2]),
+        line=line,
         width=settings.hall.led_width,
         phrases=CALL_PHRASES,
+        expect_ack=settings.hall.led_ack,
+        enable_ack=settings.hall.led_enable_ack,
     )
     return board, simulator
 

@@ -13,7 +13,7 @@ import json
 import logging
 import re
 import threading
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, Callable
 from typing import Any
 
 from domain.bus import EventBus
@@ -61,7 +61,7 @@ class Broadcaster:
                 queue.get_nowait()
             queue.put_nowait(message)
 
-    async def stream(self, first: str | None = None) -> AsyncIterator[str]:
+    async def stream(self, first: str | None = None) -> AsyncGenerator[str, None]:
         queue: asyncio.Queue[str] = asyncio.Queue(maxsize=100)
         self._queues.add(queue)
         try:

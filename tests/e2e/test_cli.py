@@ -49,6 +49,14 @@ SUBCOMMANDS = [
     ["report"],
     ["report", "hall"],
     ["devices"],
+    ["terminals"],
+    ["terminals", "list"],
+    ["terminals", "revoke"],
+    ["staff"],
+    ["staff", "add"],
+    ["staff", "set-pin"],
+    ["staff", "unlock"],
+    ["staff", "list"],
 ]
 
 

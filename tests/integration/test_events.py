@@ -137,7 +137,7 @@ def test_a_call_made_straight_on_the_engine_reaches_the_live_stream(
             if seen[-1][0] == "queue":
                 break
             message = await asyncio.wait_for(stream.__anext__(), 5)
-        await stream.aclose()  # type: ignore[attr-defined]
+        await stream.aclose()
         return seen
 
     seen = asyncio.run(watch())

@@ -320,7 +320,7 @@ def _seed_reference(session: Session, ids: DeterministicIds, as_of: date) -> _Re
             kind=OutageKind.WATER_OFF,
             status=OutageStatus.PLANNED,
             title_zh="金融大街供水管道更换",
-            title_en="Main replacement on Jinrong Street",
+            title_en="main replacement on Jinrong Street",
             detail_zh=f"{begins:%m月%d日} 9:00 至 17:00，金融大街沿线停水，请提前储水。",
             detail_en=f"Water off along Jinrong Street on {begins:%d %b}, 9:00–17:00. Please store water in advance.",
             area_geojson=to_geojson(outage_area),

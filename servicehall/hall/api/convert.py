@@ -40,6 +40,7 @@ def ticket_out(view: TicketView) -> TicketOut:
         people_ahead=view.people_ahead,
         estimate_s=view.estimate_s,
         estimate_minutes=minutes(view.estimate_s),
+        estimate_state=view.estimate_state,
         linear_estimate_s=view.linear_estimate_s,
         issued_at=view.issued_at,
         called_at=view.called_at,
@@ -56,6 +57,7 @@ def _category_out(c: CategoryOverview, why: tuple[NotIssuing, str] | None) -> Ca
         counters_open=c.counters_open,
         estimate_s=c.estimate_s,
         estimate_minutes=minutes(c.estimate_s),
+        estimate_state=c.estimate_state,
     )
     if why is not None:
         reason, when = why

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from servicehall.hall.api import counters, queue, stream, tickets
+from servicehall.hall.api import counters, display, queue, stream, tickets
 from servicehall.hall.api.schemas import API_PREFIX
 
 
 def hall_api() -> APIRouter:
     router = APIRouter(prefix=API_PREFIX)
-    for module in (tickets, queue, counters, stream):
+    for module in (tickets, queue, counters, stream, display):
         router.include_router(module.router)
     return router

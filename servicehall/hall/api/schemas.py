@@ -123,6 +123,8 @@ class TicketOut(_Out):
     people_ahead: int
     estimate_s: float | None
     estimate_minutes: int | None
+    # no_counter (nobody serves it now: say so, never "0 min"), no_wait (无需等候), estimated
+    estimate_state: str | None = None
     linear_estimate_s: float | None
     issued_at: datetime
     called_at: datetime | None
@@ -142,6 +144,7 @@ class CategoryOut(_Out):
     counters_open: float
     estimate_s: float | None
     estimate_minutes: int | None
+    estimate_state: str | None = None
     # Whether a ticket can be taken now; if not, why (closed_today, not_yet_open, cut_off,
     # quota_reached) with the words for the screen.
     issuing: bool = True

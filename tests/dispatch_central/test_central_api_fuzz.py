@@ -27,7 +27,7 @@ from tests.dispatch_central.builders import CENTRAL, PIN, Clock, add_console_sta
 
 pytestmark = pytest.mark.integration
 FUZZ = settings(
-    max_examples=12,
+    max_examples=6,
     deadline=None,  # no timed assertions
     suppress_health_check=[
         HealthCheck.function_scoped_fixture,

@@ -37,6 +37,8 @@ from servicedb.models import (
     WorkOrderStatus,
 )
 from servicedb.types import utcnow
+from servicehall.demo.seed import seed_city
+from servicehall.platform.database import close_database, open_database
 from tests.ui.test_counter_page import browser, wait_for  # noqa: F401 - the fixture
 
 pytestmark = pytest.mark.ui
@@ -94,7 +96,9 @@ def central(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Central]:
         "SERVICEHALL_CENTRAL__DISPATCH__AUTO_DISPATCH_PRIORITY": "0",
     }
     run = {"env": env, "check": True, "capture_output": True}
-    subprocess.run([*CLI, "seed", "--site", "central", "--premises", "50"], **run)  # type: ignore[call-overload]
+    engine = open_database(f"sqlite:///{tmp_path / 'central.db'}", auto_upgrade=True)
+    seed_city(engine, premises=50)  # in-process: the seed command has its own tests
+    close_database(engine)
     # The CLI adds the dispatcher; the agent goes straight in (one process start less).
     subprocess.run(  # type: ignore[call-overload]
         [*CLI, "console", "add-staff", "--staff-no", "D001", "--name", "张明", "--pin", PIN,

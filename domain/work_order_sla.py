@@ -32,9 +32,10 @@ from field_dispatch.sla import (
     sla_state,
 )
 from field_dispatch.vocabulary import Actor
-from servicedb.models import WorkOrder, WorkOrderEventKind
+from servicedb.models import WorkOrder, WorkOrderEvent, WorkOrderEventKind
 
 Kind = WorkOrderEventKind
+_DECISIONS = (Kind.SLA_WARNED, Kind.SUPERVISOR_NOTIFIED, Kind.PRIORITY_RAISED)
 
 
 def sweep(orders: WorkOrders, now: datetime | None = None) -> list[WorkOrderEscalated]:
@@ -46,16 +47,31 @@ def sweep(orders: WorkOrders, now: datetime | None = None) -> list[WorkOrderEsca
                 WorkOrder.status.in_(ACTIVE_STATUSES), WorkOrder.opened_at.is_not(None)
             )
         ).all()
-        # The projection tells cheaply which orders have a running clock past its warn share;
-        # only those are locked and replayed.
-        due = [
-            row.id
+        # The projection says cheaply which orders have a running clock past its warn share…
+        running = [
+            row
             for row in rows
             if any(
                 not clock.met and clock.level is not SlaLevel.OK
                 for clock in sla_state(
                     state_from_row(row), now, order_policy(row, orders.policy)
                 ).clocks
+            )
+        ]
+        # …and the decisions already made say which of those need one now: only these are
+        # locked and replayed, so a sweep with nothing new to say costs two reads.
+        done: dict[uuid.UUID, set[str]] = {}
+        for order_id, key in session.execute(
+            select(WorkOrderEvent.order_id, WorkOrderEvent.event_key)
+            .join(WorkOrder, WorkOrder.id == WorkOrderEvent.order_id)
+            .where(WorkOrderEvent.kind.in_(_DECISIONS), WorkOrder.status.in_(ACTIVE_STATUSES))
+        ):
+            done.setdefault(order_id, set()).add(key)
+        due = [
+            row.id
+            for row in running
+            if escalate(
+                state_from_row(row), now, order_policy(row, orders.policy), done.get(row.id, ())
             )
         ]
     escalated: list[WorkOrderEscalated] = []

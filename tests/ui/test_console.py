@@ -31,7 +31,9 @@ from servicedb.engine import make_engine, make_session_factory
 from servicedb.models import (
     AccountPhone,
     ConsoleRole,
+    GpsFix,
     Site,
+    Technician,
     WorkOrder,
     WorkOrderCategory,
     WorkOrderStatus,
@@ -62,6 +64,22 @@ class Central:
         )
         response.raise_for_status()
         return response.json() if response.content else None
+
+
+def _fix(db: Path, tracker_user: str, minutes_ago: float, lon: float, lat: float) -> None:
+    """A position as the GPS ingest stores it."""
+    engine = make_engine(f"sqlite:///{db}")
+    with make_session_factory(engine, serialised_writes=True)() as session, session.begin():
+        technician = session.scalars(
+            select(Technician.id).where(Technician.tracker_user == tracker_user)
+        ).one()
+        session.add(
+            GpsFix(
+                technician_id=technician, fix_at=utcnow() - timedelta(minutes=minutes_ago),
+                lon=lon, lat=lat, accuracy_m=10.0, speed_kmh=20.0, course_deg=0.0, source="owntracks",
+            )
+        )  # fmt: skip
+    engine.dispose()
 
 
 def _hall_order(
@@ -187,6 +205,9 @@ def test_the_dispatcher_sees_the_city_assigns_by_pick_and_drag_and_reads_the_tim
         "category": "line_fault", "description": "固定电话线路故障", "lon": 116.361, "lat": 39.895,
     })  # fmt: skip
 
+    _fix(central.db, "crew-north-1-2", 1, 116.3688, 39.9355)  # a live phone, near the burst
+    _fix(central.db, "crew-south-1-1", 20, 116.3640, 39.8800)  # silent for 20 minutes
+
     browser.get(f"{central.url}/console?poll=1000")
     browser.find_element(By.ID, "signin-staff").send_keys("D001")
     browser.find_element(By.ID, "signin-pin").send_keys(PIN)
@@ -203,9 +224,13 @@ def test_the_dispatcher_sees_the_city_assigns_by_pick_and_drag_and_reads_the_tim
     pins = wait_for(lambda: _pins(browser) if _taken_in(_pins(browser)) else None)
     assert sorted(pins.values()) == ["at_risk", "breached", "ok", "ok"], pins
     assert pins[leak["id"]] == "ok"
-    # Six crews of the demo city, at their depots (no phone has reported), and the flag on the
-    # order no crew can take.
-    assert len(browser.find_elements(By.CSS_SELECTOR, ".crew-pin.at-depot")) == 6
+    # Six crews of the demo city: one placed by its live phone, one faded (its phone went
+    # quiet: placed at its depot), the rest at their depots; and the flag on the order no
+    # crew can take.
+    assert len(browser.find_elements(By.CSS_SELECTOR, ".crew-pin")) == 6
+    assert len(browser.find_elements(By.CSS_SELECTOR, ".crew-pin.at-depot")) == 5
+    assert len(browser.find_elements(By.CSS_SELECTOR, ".crew-pin.stale")) == 1
+    assert "信号中断" in browser.find_element(By.ID, "crews").text
     wait_for(
         lambda: (
             "无合格班组"

@@ -34,14 +34,17 @@ from servicehall.errors import UserFacingError
 from servicehall.hall.api.display import NoticeSource
 from servicehall.hall.app import create_hall_app
 from servicehall.hall.display import display_loop, open_board
+from servicehall.hall.kiosk_services import KioskServices, build_kiosk_services
 from servicehall.hall.live import LiveFeed
 from servicehall.hall.parts import HallParts
 from servicehall.hall.tokens import TokenCheck
+from servicehall.hall.wallet import WalletSettings
 from servicehall.platform.database import close_database, open_database, probe_database
 from servicehall.platform.embedded_broker import EmbeddedBroker
 from servicehall.platform.health import HealthBoard
 from servicehall.platform.mqtt_link import MqttLink
 from servicehall.platform.runner import Endpoint
+from servicehall.platform.sms import SmsGateway
 
 log = logging.getLogger(__name__)
 
@@ -89,6 +92,8 @@ class HallSite:
         return self.parts.queue
 
     def close(self) -> None:
+        if self.parts.kiosk:
+            self.parts.kiosk.close()
         if self.parts.display:
             self.parts.display.stop()
         if self.parts.board_simulator:
@@ -161,9 +166,14 @@ def build_hall(
     port: int | None = None,
     voice_dir: Path | None = None,
     clock: Callable[[], datetime] = utcnow,
+    sms: SmsGateway | None = None,
+    wallet: WalletSettings | None = None,
 ) -> HallSite:
+    """``sms`` / ``wallet``: the kiosk's SMS gateway and wallet provider; simulators on
+    127.0.0.1 when neither these nor the environment name real ones (see kiosk_services)."""
     engine = open_database(settings.database_url(site), auto_upgrade=settings.database.auto_upgrade)
     simulator: AlphaSignSimulator | None = None
+    kiosk: KioskServices | None = None
     try:
         require_site(engine, site, SiteKind.HALL)
         health = HealthBoard(site, "hall")
@@ -184,8 +194,20 @@ def build_hall(
         live.listen(bus)
         if display is not None:
             live.on_change(display.poke)
-        parts = HallParts(queue, TokenCheck(engine, site), live, display, simulator)
+        http = settings.hall.http
+        listen = "127.0.0.1" if http.host in ("0.0.0.0", "::", "") else http.host  # noqa: S104
+        kiosk = build_kiosk_services(
+            queue.units,
+            site,
+            clock=clock,
+            sms=sms,
+            wallet=wallet,
+            notify_url=f"http://{listen}:{http.port if port is None else port}/wallet/notify",
+        )
+        parts = HallParts(queue, TokenCheck(engine, site), live, display, simulator, kiosk)
     except BaseException:
+        if kiosk:
+            kiosk.close()
         if simulator:
             simulator.close()
         close_database(engine)

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import socket
-import threading
 from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import parse_qs, urlparse
 
 from devices.errors import DeviceConnectionError
 from devices.serial_link import SerialLink
+from devices.tcp_link import TcpLink
 
 
 class PrinterConnection(Protocol):
@@ -50,75 +49,19 @@ class NetworkPrinter:
 
     def __init__(self, host: str, port: int = 9100, timeout_s: float = 3.0) -> None:
         self.description = f"network {host}:{port}"
-        self._address = (host, port)
-        self._timeout_s = timeout_s
-        self._sock: socket.socket | None = None
-        self._lock = threading.Lock()
-
-    def _connected(self) -> socket.socket:
-        if self._sock is None:
-            try:
-                self._sock = socket.create_connection(self._address, timeout=self._timeout_s)
-            except OSError as err:
-                raise DeviceConnectionError(
-                    f"cannot reach printer at {self.description}: {err}"
-                ) from err
-        return self._sock
+        self._link = TcpLink(host, port, what=f"printer at {self.description}", timeout_s=timeout_s)
 
     def write(self, data: bytes) -> None:
-        with self._lock:
-            try:
-                self._connected().sendall(data)
-            except OSError as err:
-                self._drop()
-                raise DeviceConnectionError(f"printer {self.description} went away: {err}") from err
+        self._link.write(data)
 
     def read(self, size: int, timeout_s: float) -> bytes:
-        with self._lock:
-            sock = self._connected()
-            sock.settimeout(timeout_s)
-            try:
-                data = sock.recv(size)
-            except TimeoutError:
-                return b""
-            except OSError as err:
-                self._drop()
-                raise DeviceConnectionError(f"printer {self.description} went away: {err}") from err
-            finally:
-                if self._sock is not None:
-                    self._sock.settimeout(self._timeout_s)
-            if not data:
-                self._drop()
-                raise DeviceConnectionError(f"printer {self.description} closed the connection")
-            return data
+        return self._link.read(size, timeout_s)
 
     def discard_input(self) -> None:
-        """Throw away late answers still in the socket, so the next query reads its own."""
-        with self._lock:
-            if self._sock is None:
-                return
-            self._sock.setblocking(False)
-            try:
-                while self._sock.recv(4096):
-                    pass
-            except (BlockingIOError, InterruptedError):
-                pass
-            except OSError:
-                self._drop()
-                return
-            finally:
-                if self._sock is not None:
-                    self._sock.setblocking(True)
-                    self._sock.settimeout(self._timeout_s)
-
-    def _drop(self) -> None:
-        if self._sock is not None:
-            self._sock.close()
-            self._sock = None
+        self._link.discard_input()
 
     def close(self) -> None:
-        with self._lock:
-            self._drop()
+        self._link.close()
 
 
 class FilePrinter:

@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
-from servicehall.cli import console, db, demo, devices, processes, report, seed, staff, terminals
+from servicehall.cli import (
+    console,
+    db,
+    demo,
+    devices,
+    payments,
+    processes,
+    report,
+    seed,
+    staff,
+    terminals,
+)
 from servicehall.cli.root import cli
 
-for module in (db, seed, processes, report, terminals, staff, demo):
+for module in (db, seed, processes, report, terminals, staff, demo, payments):
     module.register(cli)
 cli.add_command(devices.devices)
 console.register(cli)

@@ -14,7 +14,9 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy import Engine
 
 from servicehall.hall.api.errors import install_error_handlers
+from servicehall.hall.api.kiosk import provider_router
 from servicehall.hall.api.router import hall_api
+from servicehall.hall.kiosk_pages import router as kiosk_pages
 from servicehall.hall.parts import HallParts
 from servicehall.platform.health import HealthBoard
 from servicehall.platform.http import make_app
@@ -38,6 +40,8 @@ def create_hall_app(
     app.state.engine = engine  # /api/v1/display reads notices and announcements
     install_error_handlers(app)
     app.include_router(hall_api())
+    app.include_router(kiosk_pages)  # /t, /p, /o: what a receipt's QR opens
+    app.include_router(provider_router)  # /wallet/notify: the QR wallet provider's callback
     health.set("central", "connecting", central_url)
 
     @app.get("/screen", response_class=HTMLResponse, include_in_schema=False)

@@ -16,6 +16,7 @@ from servicehall.hall.api.kiosk_schemas import (
     CardPaymentIn,
     CustomerSessionOut,
     HeartbeatIn,
+    KiosksOut,
     OtpRequestOut,
     OutagesOut,
     PaymentOut,
@@ -97,6 +98,10 @@ class KioskClient(HallClient):
     # --- the kiosk itself ---------------------------------------------------------------
     def heartbeat(self, beat: HeartbeatIn) -> None:
         self._send("POST", f"{KIOSK}/heartbeat", beat)
+
+    def fleet(self) -> KiosksOut:
+        """The hall's kiosks with their alarms (for counter terminals and hall screens)."""
+        return self._call("GET", f"{KIOSK}/fleet", KiosksOut)
 
 
 def new_idempotency_key() -> str:

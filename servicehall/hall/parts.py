@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from devices.ledboard.simulator import AlphaSignSimulator
 from domain.queueing.engine import HallQueue
 from hall_display.driver import DisplayLoop
+from servicehall.hall.kiosk_services import KioskServices
 from servicehall.hall.live import LiveFeed
 from servicehall.hall.tokens import TokenCheck
 
@@ -18,3 +19,4 @@ class HallParts:
     live: LiveFeed
     display: DisplayLoop | None
     board_simulator: AlphaSignSimulator | None
+    kiosk: KioskServices | None = None

@@ -122,4 +122,4 @@ def test_print_test_on_an_unreachable_printer_is_one_clear_line(tmp_path: Path) 
     result = run("print-test", "--printer", "tcp://127.0.0.1:1")
     assert result.returncode == 3, result.stderr
     assert "Traceback" not in result.stderr
-    assert "cannot reach printer at network 127.0.0.1:1" in result.stderr
+    assert "cannot reach the printer at network 127.0.0.1:1" in result.stderr

@@ -1,7 +1,7 @@
 """work orders at central: SLA deadlines, history, console staff
 
 Revision ID: 0006
-Revises: 0003a
+Revises: 0004
 Create Date: 2026-11-23
 """
 
@@ -15,7 +15,7 @@ from alembic import op
 import servicedb.types
 
 revision: str = "0006"
-down_revision: str | None = "0003a"
+down_revision: str | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

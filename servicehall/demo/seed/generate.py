@@ -41,6 +41,7 @@ from servicedb.models import (
     Site,
     SiteKind,
     Staff,
+    Street,
     Tariff,
     TariffTier,
     Technician,
@@ -331,7 +332,57 @@ def _seed_reference(session: Session, ids: DeterministicIds, as_of: date) -> _Re
         )
     )
     session.flush()
+    _seed_streets(session, ids, zones)
     return _Reference(central.id, ZoneIndex(zones), residential, commercial)
+
+
+# The subdistrict (index into city.SUBDISTRICTS, so a zone) each street of city.STREETS runs
+# through, and where in that zone its representative point lies (fractions of the zone's
+# width and height from its south-west corner): the kiosk's street picker.
+_STREET_PLACES = (
+    (1, 0.30, 0.40),  # 西四北大街 — 新街口
+    (5, 0.45, 0.55),  # 阜成门内大街 — 金融街
+    (1, 0.50, 0.30),  # 赵登禹路 — 新街口
+    (1, 0.70, 0.20),  # 平安里西大街 — 新街口
+    (1, 0.40, 0.80),  # 西直门内大街 — 新街口
+    (4, 0.50, 0.50),  # 月坛南街 — 月坛
+    (0, 0.70, 0.40),  # 三里河路 — 展览路
+    (5, 0.40, 0.50),  # 金融大街 — 金融街 (inside the seeded outage)
+    (7, 0.40, 0.50),  # 宣武门外大街 — 椿树
+    (9, 0.50, 0.50),  # 广安门内大街 — 广安门内
+    (13, 0.50, 0.50),  # 牛街 — 牛街
+    (4, 0.80, 0.70),  # 南礼士路 — 月坛
+    (1, 0.50, 0.90),  # 新街口外大街 — 新街口
+    (2, 0.50, 0.60),  # 德胜门外大街 — 德胜
+    (12, 0.50, 0.50),  # 白纸坊西街 — 白纸坊
+    (14, 0.50, 0.50),  # 陶然亭路 — 陶然亭
+    (3, 0.40, 0.70),  # 鼓楼西大街 — 什刹海
+    (6, 0.30, 0.50),  # 西单北大街 — 西长安街
+    (10, 0.50, 0.50),  # 菜市口大街 — 菜市口
+    (11, 0.60, 0.60),  # 前门西大街 — 大栅栏
+)
+
+
+def _seed_streets(
+    session: Session, ids: DeterministicIds, zones: list[tuple[uuid.UUID, box]]
+) -> None:
+    for index, ((name_zh, name_en), (zone_no, fx, fy)) in enumerate(
+        zip(city.STREETS, _STREET_PLACES, strict=True), start=1
+    ):
+        zone_id, area = zones[zone_no]
+        minx, miny, maxx, maxy = area.bounds
+        session.add(
+            Street(
+                id=ids.next(),
+                code=f"ST{index:03d}",
+                name_zh=name_zh,
+                name_en=name_en,
+                zone_id=zone_id,
+                lon=round(minx + (maxx - minx) * fx, 6),
+                lat=round(miny + (maxy - miny) * fy, 6),
+            )
+        )
+    session.flush()
 
 
 def _tariff(

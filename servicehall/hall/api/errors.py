@@ -11,6 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from domain.kiosk_errors import KioskError
 from domain.queueing.errors import QueueError, UnknownCategory, UnknownCounter, UnknownTicket
 from servicehall.hall.api.schemas import ErrorOut
 
@@ -38,6 +39,16 @@ _GENERIC = {
     409: ("Conflict", "操作无法完成", "This cannot be done now"),
     413: ("TooLarge", "请求内容过大", "The request is too large"),
     422: ("InvalidRequest", "输入有误", "The request has invalid fields"),
+    429: (
+        "TooManyRequests",
+        "请求过于频繁，请稍后再试",
+        "Too many requests; please try again later",
+    ),
+    503: (
+        "Unavailable",
+        "服务暂时不可用，请稍后再试",
+        "The service is not available; please try again later",
+    ),
     500: ("InternalError", "系统故障，请稍后再试", "Something went wrong; please try again"),
 }
 
@@ -67,6 +78,16 @@ def install_error_handlers(app: FastAPI) -> None:
             detail=err.detail,
         )
         return _json(status, body)
+
+    @app.exception_handler(KioskError)
+    async def kiosk_error(_request: Request, err: KioskError) -> JSONResponse:
+        body = ErrorOut(
+            code=type(err).__name__,
+            message_zh=err.message_zh,
+            message_en=err.message_en,
+            detail=err.detail or None,
+        )
+        return _json(err.status, body)
 
     @app.exception_handler(ApiError)
     async def api_error(_request: Request, err: ApiError) -> JSONResponse:

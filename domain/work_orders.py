@@ -98,6 +98,7 @@ from servicedb.models import (
     WorkOrderEventKind,
     WorkOrderStatus,
 )
+from servicedb.models.kiosk import KioskReport
 from servicedb.types import utcnow
 
 Kind = WorkOrderEventKind
@@ -379,6 +380,12 @@ class WorkOrders:
         row.sla_priority = priority
         row.sla_target = target_json(self.policy.target(category, priority))
         row.opened_by = row.opened_by or f"{row.source}@{site.code if site else '?'}"[:64]
+        if row.contact_phone is None:
+            # A kiosk keeps the caller's number beside the order (kiosk_reports), not on it;
+            # when that row came up with it, the crew gets the number to call.
+            row.contact_phone = work.session.scalar(
+                select(KioskReport.contact_phone).where(KioskReport.work_order_id == row.id)
+            )
         self._record_opening(work, row, Who(Actor.HALL, row.opened_by), row.created_at)
 
     def _record_opening(self, work: UnitOfWork, row: WorkOrder, who: Who, at: datetime) -> None:

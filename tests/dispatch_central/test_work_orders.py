@@ -38,6 +38,7 @@ from domain.work_orders import (
 from field_dispatch.orders import Result
 from field_dispatch.vocabulary import Actor, Category
 from servicedb.models import WorkOrder, WorkOrderCategory, WorkOrderEvent, WorkOrderStatus
+from servicedb.models.kiosk import KioskReport
 from tests.dispatch_central.builders import (
     CENTRAL,
     HOME,
@@ -288,20 +289,31 @@ def test_a_hall_order_arriving_by_sync_is_taken_in_with_its_own_time(
 ) -> None:
     orders, city, _clock, heard = rig
     reported = MONDAY_10 - timedelta(minutes=50)
+    order_id = uuid.uuid4()
     with Session(sqlite_db) as session, session.begin():
-        # What a hall makes and sync carries up: none of central's columns are set.
+        # What a kiosk makes at the hall and sync carries up: none of central's columns are
+        # set; the caller's number is in the kiosk's own report row beside the order.
         session.add(
             WorkOrder(
-                id=uuid.uuid4(), origin_site_id=city.hall_id, created_at=reported,
+                id=order_id, origin_site_id=city.hall_id, created_at=reported,
                 number="HA-20261123-0001", category=WorkOrderCategory.LEAK,
                 status=WorkOrderStatus.NEW, source="kiosk", priority=3,
                 description="小区内漏水", lon=116.361, lat=39.911,
+            )
+        )  # fmt: skip
+        session.flush()
+        session.add(
+            KioskReport(
+                origin_site_id=city.hall_id, created_at=reported, idempotency_key="k-1",
+                request_sha256="0" * 64, work_order_id=order_id, kind="repair", category="leak",
+                contact_phone="13900001111", details="[]", device_name="kiosk-1",
             )
         )  # fmt: skip
     (taken,) = orders.adopt()
     # Its clocks run from when the customer reported it at the kiosk, not from now.
     assert taken.opened_at == reported and taken.arrive_by == reported + timedelta(hours=1)
     assert taken.sla_level == "at_risk"  # 50 of its 60 minutes are gone (warned at 45)
+    assert taken.contact_phone == "13900001111"
     (first,) = orders.timeline(taken.id)
     assert (first.kind, first.actor, first.actor_name) == ("opened", "hall", "kiosk@hall-a")
     assert orders.adopt() == []  # once

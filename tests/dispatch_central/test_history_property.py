@@ -3,8 +3,11 @@ history: ``work_orders`` never says something ``work_order_events`` does not."""
 
 from __future__ import annotations
 
+import shutil
 import uuid
 from datetime import timedelta
+from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -27,6 +30,7 @@ from domain.work_order_store import history, replayed, state_from_row
 from domain.work_orders import Intake, OrderRefused, Who, WorkOrders
 from field_dispatch.orders import Result
 from field_dispatch.vocabulary import Actor, Category
+from servicedb.engine import make_engine
 from servicedb.models import WorkOrder
 from tests.dispatch_central.builders import CENTRAL, MONDAY_10, Clock, build_city, listening_units
 
@@ -55,13 +59,11 @@ steps = st.lists(
 )
 
 
-@pytest.fixture(scope="module")
-def world(
-    tmp_path_factory: pytest.TempPathFactory, sqlite_template
-) -> tuple[Engine, WorkOrders, dict[str, uuid.UUID], Clock]:  # type: ignore[no-untyped-def]
-    import shutil
+World = tuple[Engine, WorkOrders, dict[str, uuid.UUID], Clock]
 
-    from servicedb.engine import make_engine
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> World:
 
     path = tmp_path_factory.mktemp("history") / "central.db"
     shutil.copyfile(sqlite_template, path)
@@ -76,7 +78,7 @@ def world(
     max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(plan=steps)
-def test_the_board_row_is_always_the_fold_of_the_history(world, plan) -> None:  # type: ignore[no-untyped-def]
+def test_the_board_row_is_always_the_fold_of_the_history(world: World, plan: list[Any]) -> None:
     engine, orders, crews, clock = world
     clock.now = MONDAY_10
     order = orders.open(Intake(Category.LEAK, "漏水", "phone", lon=116.36, lat=39.91), D)

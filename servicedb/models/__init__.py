@@ -1,6 +1,7 @@
 """All tables of the service database. Importing this module registers every model."""
 
 from servicedb.models.billing import Bill, BillLine, Payment, PaymentKind, Tariff, TariffTier
+from servicedb.models.console import ConsoleRole, ConsoleSession, StaffRole
 from servicedb.models.customers import (
     Account,
     AccountPhone,
@@ -21,6 +22,7 @@ from servicedb.models.dispatch import (
     TechnicianSkill,
     WorkOrder,
     WorkOrderCategory,
+    WorkOrderResult,
     WorkOrderStatus,
 )
 from servicedb.models.field import (
@@ -58,6 +60,7 @@ from servicedb.models.kiosk import (
 from servicedb.models.notices import Announcement, Outage, OutageKind, OutageStatus
 from servicedb.models.sites import Site, SiteKind, Zone
 from servicedb.models.staff import Staff
+from servicedb.models.work_orders import WorkOrderActor, WorkOrderEvent, WorkOrderEventKind
 
 __all__ = [
     "Account",
@@ -68,6 +71,8 @@ __all__ = [
     "AssignmentMessage",
     "Bill",
     "BillLine",
+    "ConsoleRole",
+    "ConsoleSession",
     "Counter",
     "CounterCategory",
     "CounterSession",
@@ -108,6 +113,7 @@ __all__ = [
     "Site",
     "SiteKind",
     "Staff",
+    "StaffRole",
     "Street",
     "Tariff",
     "TariffTier",
@@ -117,7 +123,11 @@ __all__ = [
     "TicketStatus",
     "VipCard",
     "WorkOrder",
+    "WorkOrderActor",
     "WorkOrderCategory",
+    "WorkOrderEvent",
+    "WorkOrderEventKind",
+    "WorkOrderResult",
     "WorkOrderStatus",
     "Zone",
 ]

@@ -6,26 +6,24 @@ the phone's persistent session keeps it while the phone is offline — Mosquitto
 ``persistence`` keeps it across a broker restart). It is written to the ``assignment_messages``
 outbox *inside the dispatch's transaction* (an in-transaction bus listener), and published
 after the commit; a row not yet handed to the broker — central stopped, or its MQTT link was
-down — is published by the next ``publish_pending`` (every few seconds, and at start). The
-message id is derived from (order, crew, dispatch time), so every copy — another technician
-of the crew, a republish, a QoS 1 redelivery — carries the same id and the phone shows it
-once.
+down — is published by the next ``publish_pending`` (every few seconds, and at start). Every copy
+— another technician of the crew, a republish, a QoS 1 redelivery — carries the same
+message id, and the phone shows it once.
 
 **In.** Phones report on ``servicehall/v1/technicians/<user>/progress``. The reporter is the
 topic's user (the broker's ACL lets only that user write there), its crew is looked up at
-that moment, and the report becomes the order event of ``field_dispatch.orders`` whose id
-is the report's id — a report sent twice is applied once. The event goes to the work-order
-service's transition API (:class:`OrderProgress`), and the phone gets an ``ack`` on its
-orders topic: applied, ignored (duplicate or stale), refused (with the reason in Chinese and
-English), or rejected (unreadable). A report that could not be applied at all (the database
-was unreachable) gets no ack: the phone keeps it and sends it again, and its id makes that
+that moment, and the report goes to the work-order service as a ``FieldReport`` whose
+event id is the report's id — a report sent twice is applied once
+(``domain.work_orders.WorkOrders.report``). The phone gets an ``ack`` on its orders topic:
+applied, ignored (duplicate or stale), refused (with the reason in Chinese and English), or
+rejected (unreadable). A report that could not be applied at all (the database was
+unreachable) gets no ack: the phone keeps it and sends it again, and its id makes that
 harmless.
 
-Seams to the work-order service (branch dispatch-central): its ``WorkOrderDispatched``
-event is anything with ``order_id``, ``crew_id`` and ``at`` (:class:`DispatchedOrder`) —
-``listen(bus, WorkOrderDispatched)``; until it lands, :class:`CrewAssigned` stands in. Its
-transition API is :class:`OrderProgress`; until it lands, :class:`WorkOrderRowProgress`
-applies the pure status machine to the ``work_orders`` row alone (no event history).
+Wiring (``servicehall.bootstrap``): ``attach`` before the MQTT link connects, ``serve(orders,
+bus)`` with central's work-order service and its bus (``WorkOrderDispatched``), ``start``.
+The message id is the event's ``event_key`` (the same when a dispatch is announced again),
+else derived from (order, crew, dispatch time).
 """
 
 from __future__ import annotations
@@ -36,15 +34,17 @@ import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol, cast
 
 from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session
 
 from domain.bus import EventBus
+from domain.dispatch_events import WorkOrderDispatched
 from domain.events import Event
-from field_dispatch import orders
+from domain.work_order_commands import FieldReport, ReportKind
+from domain.work_orders import ReportOutcome
 from field_dispatch.assignments import (
     PROGRESS_SUBSCRIPTION,
     Ack,
@@ -59,15 +59,13 @@ from field_dispatch.assignments import (
     progress_user,
 )
 from field_dispatch.owntracks import Rejected
-from field_dispatch.vocabulary import Actor, Category, Status
+from field_dispatch.vocabulary import Category, Status
 from gis.coords import amap_marker_url
-from servicedb.engine import make_session_factory
 from servicedb.models import (
     AssignmentMessage,
     Premises,
     Technician,
     WorkOrder,
-    WorkOrderStatus,
 )
 from servicedb.types import utcnow
 from servicehall.platform.health import HealthBoard
@@ -90,18 +88,10 @@ class DispatchedOrder(Protocol):
     def at(self) -> datetime: ...
 
 
-@dataclass(frozen=True)
-class CrewAssigned(Event):
-    """Stand-in for dispatch-central's ``WorkOrderDispatched`` until it is on main."""
+class ReportsProgress(Protocol):
+    """The work-order service's side of a technician's report (``WorkOrders.report``)."""
 
-    order_id: uuid.UUID
-    crew_id: uuid.UUID
-
-
-class OrderProgress(Protocol):
-    """The work-order service's transition API, as the field reaches it."""
-
-    def apply(self, order_id: uuid.UUID, event: orders.OrderEvent) -> orders.Outcome: ...
+    def report(self, report: FieldReport) -> ReportOutcome: ...
 
 
 class Link(Protocol):
@@ -125,8 +115,6 @@ class AssignmentCounters:
 
 
 _ACK_TEXT = {
-    AckResult.APPLIED: ("已收到", "Received"),
-    AckResult.IGNORED: ("已记录，无需重复发送", "Already recorded"),
     AckResult.REJECTED: (
         "无法识别的报告，请重新发送",
         "The report could not be read; send it again",
@@ -134,47 +122,41 @@ _ACK_TEXT = {
 }
 
 
-def order_event(report: ProgressReport, crew_id: uuid.UUID) -> orders.OrderEvent:
-    """The order event a technician's report stands for; its id is the report's."""
-    event_id, order_id, at = report.report_id, report.order_id, report.at
-    actor, crew = Actor.TECHNICIAN, str(crew_id)
-    match report.step:
-        case Step.ACCEPTED:
-            return orders.OrderAccepted(
-                event_id=event_id, order_id=order_id, at=at, actor=actor, crew_id=crew
-            )
-        case Step.DECLINED:
-            return orders.OrderDeclined(
-                event_id=event_id,
-                order_id=order_id,
-                at=at,
-                reason=report.reason,
-                actor=actor,
-                crew_id=crew,
-            )
-        case Step.EN_ROUTE:
-            return orders.CrewSetOff(
-                event_id=event_id, order_id=order_id, at=at, actor=actor, crew_id=crew
-            )
-        case Step.ON_SITE:
-            return orders.CrewArrived(
-                event_id=event_id, order_id=order_id, at=at, actor=actor, crew_id=crew
-            )
-        case Step.RESOLVED:
-            assert report.result is not None  # noqa: S101 - ProgressReport guarantees it
-            return orders.OrderResolved(
-                event_id=event_id,
-                order_id=order_id,
-                at=at,
-                result=report.result,
-                note=report.note,
-                actor=actor,
-                crew_id=crew,
-            )
+_KINDS = {
+    Step.ACCEPTED: ReportKind.ACCEPTED,
+    Step.DECLINED: ReportKind.DECLINED,
+    Step.EN_ROUTE: ReportKind.SET_OFF,
+    Step.ON_SITE: ReportKind.ARRIVED,
+    Step.RESOLVED: ReportKind.RESOLVED,
+}
 
 
-def message_id(order_id: uuid.UUID, crew_id: uuid.UUID, at: datetime) -> uuid.UUID:
-    return uuid.uuid5(_MESSAGES, f"{order_id}/{crew_id}/{at.isoformat()}")
+# A phone's time is whole seconds; the dispatch's is not. A report made in the second the
+# order was dispatched must not read as made before it (the order would ignore it as
+# stale), so a report counts as made at the end of its second.
+_END_OF_SECOND = timedelta(microseconds=999_999)
+
+
+def field_report(report: ProgressReport, crew_id: uuid.UUID, user: str) -> FieldReport:
+    """The work-order service's report for a phone's: its id is the report's."""
+    return FieldReport(
+        event_id=report.report_id,
+        order_id=uuid.UUID(report.order_id),
+        crew_id=crew_id,
+        kind=_KINDS[report.step],
+        at=report.at + _END_OF_SECOND,
+        by=user,
+        result=report.result,
+        note=report.reason if report.step is Step.DECLINED else report.note,
+    )
+
+
+def message_id(event: DispatchedOrder) -> uuid.UUID:
+    """The same for every copy of one dispatch, and when the dispatch is announced again."""
+    key = getattr(event, "event_key", None)
+    if isinstance(key, str) and key:
+        return uuid.uuid5(_MESSAGES, key)
+    return uuid.uuid5(_MESSAGES, f"{event.order_id}/{event.crew_id}/{event.at.isoformat()}")
 
 
 class AssignmentPublisher:
@@ -185,7 +167,6 @@ class AssignmentPublisher:
         self,
         engine: Engine,
         link: Link,
-        progress: OrderProgress,
         health: HealthBoard | None = None,
         *,
         clock: Callable[[], datetime] = utcnow,
@@ -194,7 +175,7 @@ class AssignmentPublisher:
     ) -> None:
         self._engine = engine
         self._link = link
-        self._progress = progress
+        self._progress: ReportsProgress | None = None
         self._health = health
         self._clock = clock
         self._connected = connected
@@ -212,12 +193,24 @@ class AssignmentPublisher:
     def attach(self) -> None:
         self._link.subscribe(PROGRESS_SUBSCRIPTION, self._offer_report, qos=1)
 
-    def listen(self, bus: EventBus, event_type: type[Event] = CrewAssigned) -> None:
+    def serve(
+        self,
+        progress: ReportsProgress,
+        bus: EventBus,
+        event_type: type[Event] = WorkOrderDispatched,
+    ) -> None:
+        """Reports go to ``progress``; dispatches announced on ``bus`` go to the phones."""
+        self._progress = progress
+        self.listen(bus, event_type)
+
+    def listen(self, bus: EventBus, event_type: type[Event] = WorkOrderDispatched) -> None:
         """Outbox rows inside the dispatch's transaction; publishing after its commit."""
         bus.subscribe_in_transaction(event_type, self._record_event)
         bus.subscribe(event_type, lambda _event: self._wake.set())
 
     def start(self) -> None:
+        if self._progress is None:
+            raise RuntimeError("serve() the work-order service before start()")
         self._count("published", 0)  # on the health board from the start
         self._thread = threading.Thread(target=self._run, name="assignments", daemon=True)
         self._thread.start()
@@ -264,7 +257,8 @@ class AssignmentPublisher:
             address = session.scalar(
                 select(Premises.address_zh).where(Premises.id == order.premises_id)
             )
-        msg_id = message_id(event.order_id, event.crew_id, event.at)
+        msg_id = message_id(event)
+        due = getattr(event, "arrive_by", None) or order.arrive_by or order.due_at
         payload = encode_assignment(
             Assignment(
                 msg_id=str(msg_id),
@@ -277,8 +271,8 @@ class AssignmentPublisher:
                 lon=order.lon,
                 lat=order.lat,
                 dispatched_at=event.at,
-                due_at=order.due_at,
-                address=address,
+                due_at=due,
+                address=address or getattr(event, "address", None),
                 map_url=amap_marker_url(order.lon, order.lat, order.number),
             )
         ).decode()
@@ -365,7 +359,8 @@ class AssignmentPublisher:
                 *_ACK_TEXT[AckResult.REJECTED],
             )
         else:
-            outcome = self._progress.apply(uuid.UUID(report.order_id), order_event(report, crew_id))
+            assert self._progress is not None  # noqa: S101 - start() checks it
+            outcome = self._progress.report(field_report(report, crew_id, user))
             ack = _answer(report, outcome)
         self._count(ack.result.value)
         self._link.publish(orders_topic(user), encode_ack(ack), qos=1, retain=False)
@@ -398,55 +393,23 @@ class AssignmentPublisher:
             return self._changed.wait_for(lambda: condition(self.counters), timeout_s)
 
 
-def _answer(report: ProgressReport, outcome: orders.Outcome) -> Ack:
-    if isinstance(outcome, orders.Refused):
-        return Ack(
-            report.report_id,
-            report.order_id,
-            AckResult.REFUSED,
-            outcome.reason.value,
-            None,
-            outcome.message_zh,
-            outcome.message_en,
-        )
-    result = AckResult.APPLIED if isinstance(outcome, orders.Applied) else AckResult.IGNORED
-    reason = outcome.reason.value if isinstance(outcome, orders.Ignored) else ""
+def _answer(report: ProgressReport, outcome: ReportOutcome) -> Ack:
+    result = {
+        "applied": AckResult.APPLIED,
+        "ignored": AckResult.IGNORED,
+    }.get(outcome.outcome, AckResult.REFUSED)
+    status = None
+    if outcome.status is not None:
+        try:
+            status = Status(outcome.status)
+        except ValueError:
+            status = None
     return Ack(
-        report.report_id, report.order_id, result, reason, outcome.state.status, *_ACK_TEXT[result]
+        report.report_id,
+        report.order_id,
+        result,
+        outcome.reason or "",
+        status,
+        outcome.message_zh,
+        outcome.message_en,
     )
-
-
-class WorkOrderRowProgress:
-    """Applies a field report to the ``work_orders`` row: a stand-in for the work-order
-    service's transition API until it is on main.
-
-    It has no event history, so the order's state is rebuilt from the row alone: a repeated
-    report is still harmless (the order is already at or past that step: ``STALE``), but
-    "made before this dispatch" cannot be judged, and ``opened_at`` is the row's creation.
-    """
-
-    def __init__(self, engine: Engine) -> None:
-        # Read then write: on SQLite the write lock is taken at BEGIN (IMMEDIATE), or a
-        # concurrent writer (the GPS ingest) makes the upgrade fail with "database is locked".
-        self._sessions = make_session_factory(engine, serialised_writes=True)
-
-    def apply(self, order_id: uuid.UUID, event: orders.OrderEvent) -> orders.Outcome:
-        with self._sessions() as session, session.begin():
-            row = session.get(WorkOrder, order_id, with_for_update=True)
-            if row is None:
-                return orders.Refused(orders.RefusalReason.WRONG_ORDER, f"no order {order_id}")
-            state = orders.OrderState(
-                order_id=str(row.id),
-                category=Category(row.category.value),
-                priority=row.priority,
-                status=Status(row.status.value),
-                opened_at=row.created_at,
-                sla_priority=row.priority,
-                crew_id=None if row.crew_id is None else str(row.crew_id),
-            )
-            outcome = orders.transition(state, event)
-            if isinstance(outcome, orders.Applied):
-                row.status = WorkOrderStatus(outcome.state.status.value)
-                crew = outcome.state.crew_id
-                row.crew_id = None if crew is None else uuid.UUID(crew)
-            return outcome

@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
-from servicehall.cli import db, demo, devices, payments, processes, report, seed, staff, terminals
+from servicehall.cli import (
+    console,
+    db,
+    demo,
+    devices,
+    payments,
+    processes,
+    report,
+    seed,
+    staff,
+    terminals,
+)
 from servicehall.cli import gps_bridge as gps_bridge_command
 from servicehall.cli.root import cli
 
 for module in (db, seed, processes, report, terminals, staff, demo, payments):
     module.register(cli)
 cli.add_command(devices.devices)
+console.register(cli)
 gps_bridge_command.register(cli)
 
 

@@ -14,16 +14,15 @@ crossing nearest the place, then to the place, reports it is on site, works, and
 the order resolved. Simulated time runs ``time_scale`` times faster than the wall clock
 (positions move that much faster); every ``tst`` is the real time, as central requires.
 
-Until the work-order service and kiosk intake land (other branches), :class:`DemoField`
-also plays the dispatcher once: ``burst_after_s`` into the demo a burst main is reported
-near the hall, an order is opened, given to the nearest burst-capable crew
-(``CrewAssigned``), and the outage is declared (``domain.outages``: affected premises,
+:class:`DemoField` also plays one scene: ``burst_after_s`` into the demo a burst main is
+reported near the hall, an order is opened in the work-order service, given to the nearest
+burst-capable crew (the assignment reaches its phone through central's publisher), and the
+outage is declared (``domain.outages``: affected premises,
 halls, SMS notices queued and sent through the HTTP SMS gateway's simulator).
 """
 
 from __future__ import annotations
 
-import itertools
 import json
 import logging
 import math
@@ -34,7 +33,7 @@ import uuid
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import click
 import paho.mqtt.client as mqtt
@@ -46,6 +45,7 @@ from domain.bus import EventBus
 from domain.notifications import NotificationSender
 from domain.outages import Outages, PremisesRegister
 from domain.uow import UnitsOfWork
+from domain.work_orders import Intake, Who, WorkOrderError, WorkOrders
 from field_dispatch import owntracks
 from field_dispatch.assignments import (
     Ack,
@@ -60,17 +60,14 @@ from field_dispatch.assignments import (
     progress_topic,
 )
 from field_dispatch.orders import Result
+from field_dispatch.vocabulary import Actor, Category
 from servicedb.models import (
     Crew,
-    Site,
     Technician,
     TechnicianSkill,
-    WorkOrder,
     WorkOrderCategory,
-    WorkOrderStatus,
 )
 from servicehall.bootstrap import CentralSite
-from servicehall.central.assignments_out import AssignmentPublisher, CrewAssigned
 from servicehall.platform.sms import SmsGatewaySimulator
 
 log = logging.getLogger(__name__)
@@ -328,27 +325,29 @@ class DemoCrews:
             return self._ticked.wait_for(condition, timeout_s)
 
 
-# --- the scripted dispatcher (until intake and the work-order service land) ------------------
+# --- one scripted burst main ---------------------------------------------------------------
 
-_numbers = itertools.count(1)
+DISPATCHER = Who(Actor.DISPATCHER, "D001")
 
 
 @dataclass
 class DemoField:
-    """The crews, plus one scripted burst main: reported, dispatched, declared."""
+    """The crews, and one burst main the demo reports: an order through the work-order
+    service, given to the nearest crew that repairs mains, and its outage declared.
+
+    Dispatches reach the crews through central's assignment publisher, which listens on the
+    work-order service's bus (``build_central`` wires it); ``orders`` is that service.
+    """
 
     engine: Engine
     crews: DemoCrews
-    publisher: AssignmentPublisher
+    orders: WorkOrders
     burst_at: tuple[float, float] = (116.3580, 39.9180)  # 金融大街, by the hall
     burst_after_s: float = 20.0
     on_event: Callable[[str], None] = log.info
 
     def __post_init__(self) -> None:
-        self.bus = EventBus()
-        self.units = UnitsOfWork(self.engine, self.bus)
-        self.publisher.listen(self.bus, CrewAssigned)
-        self.outages = Outages(self.units, PremisesRegister(self.engine))
+        self.outages = Outages(UnitsOfWork(self.engine, EventBus()), PremisesRegister(self.engine))
         # Notices go out through the HTTP SMS gateway's simulator (texts stay in its memory).
         self.sms = SmsGatewaySimulator()
         self._gateway = self.sms.gateway()
@@ -380,12 +379,19 @@ class DemoField:
             log.exception("the demo's burst main could not be dispatched")
 
     def dispatch_burst(self, lon: float, lat: float) -> uuid.UUID:
-        """Open a P1 burst-main order at (lon, lat), give it to the nearest crew that repairs
-        mains, and declare the outage around it."""
-        now = datetime.now(UTC)
-        with self.units() as uow:
-            session = uow.session
-            central = session.scalar(select(Site.id).where(Site.code == "central"))
+        """Report a burst main at (lon, lat) as a kiosk would, give it to the nearest crew
+        that repairs mains, and declare the outage around it."""
+        order = self.orders.open(
+            Intake(
+                Category.BURST_MAIN,
+                "自助终端报修：路面冒水，疑似爆管 / Kiosk report: water on the road, a burst main",
+                "kiosk",
+                lon=lon,
+                lat=lat,
+            ),
+            DISPATCHER,
+        )
+        with Session(self.engine) as session:
             able = session.execute(
                 select(Crew.id, Crew.code, Crew.depot_lon, Crew.depot_lat)
                 .join(Technician, Technician.crew_id == Crew.id)
@@ -393,33 +399,16 @@ class DemoField:
                 .where(TechnicianSkill.skill == WorkOrderCategory.BURST_MAIN)
                 .distinct()
             ).all()
-            live = {crew.code: crew.where for crew in self.crews.crews.values()}
-            crew_id, code, *_ = min(
-                able,
-                key=lambda c: _metres(live.get(c.code, (c.depot_lon, c.depot_lat)), (lon, lat)),
-            )
-            order = WorkOrder(
-                origin_site_id=central,
-                number=f"WO-DEMO-{next(_numbers):04d}",
-                category=WorkOrderCategory.BURST_MAIN,
-                status=WorkOrderStatus.DISPATCHED,
-                source="kiosk",
-                priority=1,
-                description="自助终端报修：路面冒水，疑似爆管 / Kiosk report: water on the road, a burst main",
-                lon=lon,
-                lat=lat,
-                crew_id=crew_id,
-                due_at=now + timedelta(minutes=30),
-            )
-            session.add(order)
-            session.flush()
-            uow.record(CrewAssigned(at=now, order_id=order.id, crew_id=crew_id))
-            uow.commit()
-        self.on_event(f"burst main reported at [{lon}, {lat}]: {order.number} to {code}")
-        # A P1 burst main is to be restored within 4 hours (field_dispatch.sla).
-        declared = self.outages.declare_burst(
-            lon, lat, radius_m=400, restore_at=now + timedelta(hours=4)
+        live = {crew.code: crew.where for crew in self.crews.crews.values()}
+        crew_id, code, *_ = min(
+            able, key=lambda c: _metres(live.get(c.code, (c.depot_lon, c.depot_lat)), (lon, lat))
         )
+        try:
+            self.orders.dispatch(order.id, crew_id, DISPATCHER)
+        except WorkOrderError as err:  # the planner's round may have been quicker
+            log.info("demo burst %s: %s", order.number, err)
+        self.on_event(f"burst main reported at [{lon}, {lat}]: {order.number} to {code}")
+        declared = self.outages.declare_burst(lon, lat, radius_m=400, restore_at=order.restore_by)
         self.on_event(
             f"outage declared: {declared.affected_premises} premises, halls "
             f"{', '.join(declared.halls) or '-'}, {declared.notices_queued} SMS notices queued"
@@ -428,11 +417,12 @@ class DemoField:
         return order.id
 
 
-def start_demo_field(central: CentralSite, host: str, port: int) -> DemoField:
+def start_demo_field(central: CentralSite, host: str, port: int) -> DemoField | None:
     """What ``servicehall demo`` runs: the six crews on the demo's broker, and the burst."""
-    assert central.assignments is not None  # noqa: S101 - build_central always makes it
+    if central.dispatch is None:
+        return None
     crews = DemoCrews(central.engine, host, port)
-    field = DemoField(central.engine, crews, central.assignments, on_event=click.echo)
+    field = DemoField(central.engine, crews, central.dispatch.orders, on_event=click.echo)
     field.start()
     click.echo(
         f"{len(crews.crews)} crews driving around Xicheng (OwnTracks on owntracks/<user>/phone); "

@@ -6,14 +6,17 @@ import json
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from domain.bus import EventBus
+from domain.dispatch_events import WorkOrderDispatched
 from domain.uow import UnitsOfWork
+from domain.work_order_views import OrderView
+from domain.work_orders import Intake, Who, WorkOrders
 from field_dispatch.assignments import (
     Ack,
     AckResult,
@@ -28,13 +31,9 @@ from field_dispatch.assignments import (
     progress_topic,
 )
 from field_dispatch.orders import Result
-from field_dispatch.vocabulary import Category, Status
+from field_dispatch.vocabulary import Actor, Category, Status
 from servicedb.models import AssignmentMessage, WorkOrder, WorkOrderStatus
-from servicehall.central.assignments_out import (
-    AssignmentPublisher,
-    CrewAssigned,
-    WorkOrderRowProgress,
-)
+from servicehall.central.assignments_out import AssignmentPublisher
 from servicehall.config import MqttConfig
 from servicehall.platform.health import HealthBoard
 from servicehall.platform.mqtt_link import MqttLink
@@ -44,8 +43,12 @@ from tests.dispatch_field.mqtt_tools import Phone, forget_session
 pytestmark = pytest.mark.integration
 
 
+DISPATCHER = Who(Actor.DISPATCHER, "D001")
+
+
 class CentralField:
-    """Central's link with the publisher listening on the work-order service's bus."""
+    """Central's link, its work-order service, and the publisher serving both, as
+    build_central wires them."""
 
     def __init__(
         self,
@@ -56,6 +59,7 @@ class CentralField:
         password: str | None = None,
         start: bool = True,
     ) -> None:
+        builders.central_site(engine)
         site = f"central-{uuid.uuid4().hex[:8]}"
         self.health = HealthBoard(site, "central")
         self.link = MqttLink(
@@ -65,26 +69,24 @@ class CentralField:
             health=self.health,
         )
         self.bus = EventBus()
-        self.units = UnitsOfWork(engine, self.bus)
-        self.publisher = AssignmentPublisher(
-            engine, self.link, WorkOrderRowProgress(engine), self.health
-        )
+        self.orders = WorkOrders(UnitsOfWork(engine, self.bus), "central")
+        self.publisher = AssignmentPublisher(engine, self.link, self.health)
         self.publisher.attach()
-        self.publisher.listen(self.bus)
+        self.publisher.serve(self.orders, self.bus)
         self._port, self._login = port, (f"servicehall-{site}", user, password)
         self.link.start()
         if start:
             self.publisher.start()
 
-    def dispatch(self, order_id: uuid.UUID, crew_id: uuid.UUID, at: datetime) -> None:
-        """What the work-order service does: change the order and record the event, one commit."""
-        with self.units() as uow:
-            order = uow.session.get(WorkOrder, order_id)
-            assert order is not None
-            order.status = WorkOrderStatus.DISPATCHED
-            order.crew_id = crew_id
-            uow.record(CrewAssigned(at=at, order_id=order_id, crew_id=crew_id))
-            uow.commit()
+    def burst(self, lonlat: tuple[float, float] = (116.3652, 39.9142)) -> OrderView:
+        """A burst main reported by phone: a P1 order in the work-order service."""
+        return self.orders.open(
+            Intake(Category.BURST_MAIN, "阜成门内大街爆管", "phone", lon=lonlat[0], lat=lonlat[1]),
+            DISPATCHER,
+        )
+
+    def dispatch(self, order_id: uuid.UUID, crew_id: uuid.UUID) -> None:
+        self.orders.dispatch(order_id, crew_id, DISPATCHER)
 
     def close(self) -> None:
         self.publisher.stop()
@@ -106,8 +108,8 @@ class Scene:
 def scene(mosquitto: tuple[str, int], migrated: Engine) -> Iterator[Scene]:
     crew = builders.crew(migrated, "crew-centre-1", members=2)
     other = builders.crew(migrated, "crew-south-1", members=1)
-    order_id = builders.work_order(migrated)
     central = CentralField(migrated, mosquitto[1])
+    order_id = central.burst().id
     phones = {
         user: Phone(mosquitto[1], user, subscribe=orders_topic(user))
         for user in (*crew.users, *other.users)
@@ -157,17 +159,18 @@ def status(engine: Engine, order_id: uuid.UUID) -> WorkOrderStatus:
 
 
 def test_the_crew_gets_the_order_and_its_reports_move_it(scene: Scene) -> None:
-    at = datetime.now(UTC).replace(microsecond=0) - timedelta(seconds=5)
-    scene.central.dispatch(scene.order_id, scene.crew.id, at)
+    before = datetime.now(UTC).replace(microsecond=0)
+    scene.central.dispatch(scene.order_id, scene.crew.id)
     first, second = (scene.phones[user] for user in scene.crew.users)
     for phone in (first, second):
         assert phone.wait_for(lambda got: len(got) == 1)
     (mine,) = assignments(first)
     assert assignments(second) == [mine]  # one message id for the crew
+    order = scene.central.orders.get(scene.order_id)
     assert (mine.order_id, mine.crew_id, mine.number) == (
         str(scene.order_id),
         str(scene.crew.id),
-        "WO-0001",
+        order.number,
     )
     assert (mine.category, mine.priority, mine.lon, mine.lat) == (
         Category.BURST_MAIN,
@@ -175,13 +178,16 @@ def test_the_crew_gets_the_order_and_its_reports_move_it(scene: Scene) -> None:
         116.3652,
         39.9142,
     )
-    assert mine.dispatched_at == at and mine.map_url and "uri.amap.com" in mine.map_url
+    assert before <= mine.dispatched_at <= datetime.now(UTC)
+    assert order.arrive_by is not None  # the SLA arrive-by (P1: 30 minutes), whole seconds
+    assert mine.due_at == order.arrive_by.replace(microsecond=0)
+    assert mine.map_url and "uri.amap.com" in mine.map_url
     assert assignments(scene.phones[scene.other.users[0]]) == []
 
     accepted = report(first, scene.order_id, Step.ACCEPTED)
     assert first.wait_for(lambda got: len(got) == 2)
     assert acks(first)[-1] == Ack(
-        accepted, str(scene.order_id), AckResult.APPLIED, "", Status.ACCEPTED, "已收到", "Received"
+        accepted, str(scene.order_id), AckResult.APPLIED, "", Status.ACCEPTED, "已记录", "Recorded"
     )
     assert status(scene.engine, scene.order_id) is WorkOrderStatus.ACCEPTED
     # The same report again (QoS 1 at least once): harmless.
@@ -201,7 +207,7 @@ def test_the_crew_gets_the_order_and_its_reports_move_it(scene: Scene) -> None:
 
 
 def test_reports_that_cannot_apply_are_answered_with_the_reason(scene: Scene) -> None:
-    scene.central.dispatch(scene.order_id, scene.crew.id, datetime.now(UTC) - timedelta(seconds=5))
+    scene.central.dispatch(scene.order_id, scene.crew.id)
     outsider = scene.phones[scene.other.users[0]]
     report(outsider, scene.order_id, Step.ON_SITE)
     assert outsider.wait_for(lambda got: len(got) == 1)
@@ -228,15 +234,15 @@ def test_a_phone_offline_at_dispatch_gets_the_order_when_back(
     mosquitto: tuple[str, int], sqlite_db: Engine
 ) -> None:
     crew = builders.crew(sqlite_db, members=1)
-    order_id = builders.work_order(sqlite_db)
     central = CentralField(sqlite_db, mosquitto[1])
+    order_id = central.burst().id
     client_id = f"phone-{uuid.uuid4().hex[:8]}"
     phone = Phone(
         mosquitto[1], crew.users[0], client_id=client_id, subscribe=orders_topic(crew.users[0])
     )
     phone.close(keep_session=True)  # into a tunnel; the broker keeps its session
     try:
-        central.dispatch(order_id, crew.id, datetime.now(UTC) - timedelta(seconds=5))
+        central.dispatch(order_id, crew.id)
         assert central.publisher.wait_until(lambda c: c.published == 1)
         back = Phone(mosquitto[1], crew.users[0], client_id=client_id)  # no new subscription
         assert back.wait_for(lambda got: len(got) == 1)
@@ -250,25 +256,25 @@ def test_the_outbox_commits_with_the_dispatch_and_goes_out_at_the_next_start(
     mosquitto: tuple[str, int], sqlite_db: Engine
 ) -> None:
     crew = builders.crew(sqlite_db, members=1)
-    order_id = builders.work_order(sqlite_db)
     phone = Phone(mosquitto[1], crew.users[0], subscribe=orders_topic(crew.users[0]))
     stopped = CentralField(sqlite_db, mosquitto[1], start=False)  # dies before publishing
+    order_id = stopped.burst().id
     try:
         # A dispatch whose transaction fails leaves no message behind: the outbox rows are
         # written inside it (a later in-transaction listener refuses the commit here).
-        def refuse(_session: Session, _event: CrewAssigned) -> None:
-            raise RuntimeError("the sync outbox is full")
+        refusing = [True]
 
-        stopped.bus.subscribe_in_transaction(CrewAssigned, refuse)
-        with pytest.raises(RuntimeError), stopped.units() as uow:
-            uow.record(CrewAssigned(at=datetime.now(UTC), order_id=order_id, crew_id=crew.id))
-            uow.commit()
+        def refuse(_session: Session, _event: WorkOrderDispatched) -> None:
+            if refusing[0]:
+                raise RuntimeError("the sync outbox is full")
+
+        stopped.bus.subscribe_in_transaction(WorkOrderDispatched, refuse)
+        with pytest.raises(RuntimeError, match="outbox is full"):
+            stopped.dispatch(order_id, crew.id)
         with Session(sqlite_db) as session:
             assert session.scalars(select(AssignmentMessage)).all() == []
-        stopped.bus = EventBus()
-        stopped.units = UnitsOfWork(sqlite_db, stopped.bus)
-        stopped.publisher.listen(stopped.bus)
-        stopped.dispatch(order_id, crew.id, datetime.now(UTC) - timedelta(seconds=5))
+        refusing[0] = False
+        stopped.dispatch(order_id, crew.id)
         with Session(sqlite_db) as session:
             (row,) = session.scalars(select(AssignmentMessage)).all()
             assert row.published_at is None and row.topic == orders_topic(crew.users[0])

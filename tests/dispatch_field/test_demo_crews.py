@@ -5,16 +5,18 @@ from __future__ import annotations
 
 import itertools
 import uuid
-from datetime import timedelta
 
 import pytest
 from shapely.geometry import box
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from domain.bus import EventBus
+from domain.uow import UnitsOfWork
+from domain.work_orders import WorkOrders
 from field_dispatch.assignments import AckResult, Step
 from servicedb.models import Outage, WorkOrder, WorkOrderCategory, WorkOrderStatus
-from servicehall.central.assignments_out import AssignmentPublisher, WorkOrderRowProgress
+from servicehall.central.assignments_out import AssignmentPublisher
 from servicehall.central.gps_ingest import GpsIngest
 from servicehall.config import MqttConfig
 from servicehall.demo.crews import AVENUES, STREETS, DemoCrews, DemoField, _metres, route
@@ -49,15 +51,18 @@ def test_a_burst_main_is_taken_to_the_end_by_the_nearest_able_crew(
     )
     ingest = GpsIngest(sqlite_db, health)
     ingest.attach(link)
-    publisher = AssignmentPublisher(sqlite_db, link, WorkOrderRowProgress(sqlite_db), health)
+    bus = EventBus()
+    orders = WorkOrders(UnitsOfWork(sqlite_db, bus), "central")
+    publisher = AssignmentPublisher(sqlite_db, link, health)
     publisher.attach()
+    publisher.serve(orders, bus)
     link.start()
     ingest.start()
     publisher.start()
     crews = DemoCrews(
         sqlite_db, *embedded_broker, time_scale=100, accept_after_s=10, work_s=60, fix_every_s=5
     )
-    field = DemoField(sqlite_db, crews, publisher, burst_after_s=3600)
+    field = DemoField(sqlite_db, crews, orders, burst_after_s=3600)
     field.start()
     try:
         assert ingest.wait_until(lambda c: c.live >= 3)  # every crew's phone is reporting
@@ -84,9 +89,8 @@ def test_a_burst_main_is_taken_to_the_end_by_the_nearest_able_crew(
         with Session(sqlite_db) as session:
             order = session.get_one(WorkOrder, order_id)
             assert (order.status, order.crew_id) == (WorkOrderStatus.RESOLVED, near.id)
-            assert order.due_at is not None
             outage = session.query(Outage).one()
-            assert outage.estimated_restore_at == order.due_at + timedelta(hours=3, minutes=30)
+            assert outage.estimated_restore_at == orders.get(order_id).restore_by
         count, page = field.outages.affected(outage.id)
         assert (count, [p.id for p in page]) == (1, [affected.premises_id])
         others = [c for c in crews.crews.values() if c.user != leader.user]

@@ -7,7 +7,7 @@ from __future__ import annotations
 import contextlib
 import json
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import Engine
@@ -31,8 +31,8 @@ def test_the_acl_keeps_each_phone_to_its_own_orders_reports_and_positions(
     mine, theirs = "crew-north-1-1", "crew-north-1-2"
     crew = builders.crew(sqlite_db, "crew-north-1", users=[mine])
     builders.crew(sqlite_db, "crew-north-2", users=[theirs])
-    order_id = builders.work_order(sqlite_db)
     central = CentralField(sqlite_db, shipped_broker, user="central", password=USERS["central"])
+    order_id = central.burst().id
     ingest = GpsIngest(sqlite_db, central.health)
     ingest.attach(central.link)
     central.link.subscribe("owntracks/+/+", ingest.offer)  # the link is up: subscribes now
@@ -50,7 +50,7 @@ def test_the_acl_keeps_each_phone_to_its_own_orders_reports_and_positions(
         subscribe="servicehall/v1/technicians/#",
     )
     try:
-        central.dispatch(order_id, crew.id, datetime.now(UTC) - timedelta(seconds=5))
+        central.dispatch(order_id, crew.id)
         assert phone.wait_for(lambda got: len(assignments(phone)) == 1)
         now = datetime.now(UTC).replace(microsecond=0)
         # Another technician poses as this one: a report and a position in their name.

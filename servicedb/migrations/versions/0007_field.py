@@ -6,7 +6,7 @@ New: the newest position of each technician; orders on their way to phones; the
 notification outbox; account_phones.sms_opt_out.
 
 Revision ID: 0007
-Revises: 0004
+Revises: 0006
 Create Date: 2026-11-23
 """
 
@@ -20,7 +20,7 @@ from alembic import op
 import servicedb.types
 
 revision: str = "0007"
-down_revision: str | None = "0004"
+down_revision: str | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

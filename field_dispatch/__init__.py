@@ -8,7 +8,9 @@ Built so far, the pure core (plain dataclasses in, decisions out; no database, M
 - ``owntracks`` — ``parse(topic, payload, now)`` → Fix / Lwt / Ignored / Rejected,
   ``to_owntracks(fix)``, and ``FixFilter`` for monotone live positions;
 - ``assign`` — ``best_crew_now`` for an urgent order, ``plan_backlog`` (linear assignment);
-- ``routes`` — ``plan_routes``: day routes with VROOM, or our greedy fallback.
+- ``routes`` — ``plan_routes``: day routes with VROOM, or our greedy fallback;
+- ``assignments`` — the JSON between central and a technician's phone over MQTT
+  (assignment, progress, ack), with strict parsers.
 
 The MQTT adapter, the technician app and the dispatcher console come next; the schema they
 need (work_orders, crews, technicians, technician_skills, gps_fixes) is in ``servicedb``.

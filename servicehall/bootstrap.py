@@ -21,12 +21,16 @@ from sqlalchemy.orm import Session
 from devices.ledboard.simulator import AlphaSignSimulator
 from domain.bus import EventBus
 from domain.queueing.engine import HallQueue
+from domain.sla_config import policy_from_config
 from domain.uow import UnitsOfWork
 from hall_display.driver import DisplayLoop
 from servicedb.engine import redact_url
 from servicedb.models import Site, SiteKind
 from servicedb.types import utcnow
 from servicehall.central.app import create_central_app
+from servicehall.central.assignments_out import AssignmentPublisher
+from servicehall.central.gps_ingest import GpsIngest
+from servicehall.central.parts import DispatchParts
 from servicehall.config import Settings
 from servicehall.errors import UserFacingError
 from servicehall.hall.api.display import NoticeSource
@@ -66,9 +70,20 @@ class CentralSite:
     health: HealthBoard
     mqtt: MqttLink
     broker: EmbeddedBroker | None
+    bus: EventBus | None = None
+    dispatch: DispatchParts | None = None
+    # The field: positions in, orders out to the crews' phones and their reports back.
+    gps: GpsIngest | None = None
+    assignments: AssignmentPublisher | None = None
 
     def close(self) -> None:
+        if self.dispatch:
+            self.dispatch.stop()
+        if self.assignments:
+            self.assignments.stop()
         self.mqtt.stop()
+        if self.gps:
+            self.gps.stop()  # writes what was still queued
         if self.broker:
             self.broker.stop()
         close_database(self.engine)
@@ -106,7 +121,9 @@ def require_site(engine: Engine, code: str, kind: SiteKind) -> Site:
     return site
 
 
-def build_central(settings: Settings, *, port: int | None = None) -> CentralSite:
+def build_central(
+    settings: Settings, *, port: int | None = None, clock: Callable[[], datetime] = utcnow
+) -> CentralSite:
     """The database first (the likelier mistake), then the broker: embedded or external."""
     site = settings.central.site
     mqtt = settings.mqtt
@@ -121,18 +138,60 @@ def build_central(settings: Settings, *, port: int | None = None) -> CentralSite
             broker.start()
             mqtt = mqtt.model_copy(update={"port": broker.port})
         link = MqttLink(mqtt, client_id=f"servicehall-{site}", site=site, health=health)
+        gps, assignments = _field(engine, link, health)
         link.start()
     except BaseException:
         if broker:
             broker.stop()
         close_database(engine)
         raise
-    app = create_central_app(engine, health)
+    # Work orders, the planner, caller lookup, console sessions; the dispatch extra (scipy)
+    # is loaded here, so a hall process never needs it.
+    from servicehall.central.dispatch import build_dispatch
+
+    bus = EventBus()
+    planning = settings.central.dispatch
+    dispatch = build_dispatch(
+        engine,
+        site,
+        bus,
+        policy=policy_from_config(planning.sla),
+        auto_dispatch_priority=planning.auto_dispatch_priority,
+        sweep_interval_s=planning.sweep_interval_s,
+        crew_stale_after_s=planning.crew_stale_after_s,
+        clock=clock,
+    )
+    app = create_central_app(engine, health, dispatch)
     http = settings.central.http
     endpoint = Endpoint(
         "central", app, http.host, http.port if port is None else port, http.tls_cert, http.tls_key
     )
-    return CentralSite(endpoint, engine, health, link, broker)
+    # Dispatches reach the crews' phones; their reports reach the work-order service.
+    assignments.serve(dispatch.orders, bus)
+    try:
+        gps.start()
+        assignments.start()
+    except BaseException:
+        link.stop()
+        close_database(engine)
+        raise
+    return CentralSite(endpoint, engine, health, link, broker, bus, dispatch, gps, assignments)
+
+
+def _field(
+    engine: Engine, link: MqttLink, health: HealthBoard
+) -> tuple[GpsIngest, AssignmentPublisher]:
+    """The GPS ingest and the assignment publisher, subscribed before the link connects."""
+    gps = GpsIngest(engine, health, writer="process")
+    gps.attach(link)
+
+    def mqtt_up() -> bool:
+        state = health.get("mqtt")
+        return state is not None and state.state == "connected"
+
+    assignments = AssignmentPublisher(engine, link, health, connected=mqtt_up)
+    assignments.attach()
+    return gps, assignments
 
 
 def build_hall(

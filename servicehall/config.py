@@ -72,9 +72,28 @@ class HttpConfig(_Section):
         return self
 
 
+class DispatchConfig(_Section):
+    # The planner assigns new orders of this priority or more urgent by itself (P1 = 1);
+    # 0 leaves every assignment to the dispatcher. Orders no crew can take are always flagged.
+    auto_dispatch_priority: int = Field(default=2, ge=0, le=5)
+    sweep_interval_s: float = Field(default=30.0, ge=0.2, le=3600)
+    crew_stale_after_s: float = Field(default=300.0, ge=10, le=86400)
+    # SLA targets and the working calendar (domain.sla_config); empty = the documented defaults.
+    sla: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("sla")
+    @classmethod
+    def _sla_understood(cls, value: dict[str, Any]) -> dict[str, Any]:
+        from domain.sla_config import policy_from_config
+
+        policy_from_config(value)  # raises with the key that is wrong
+        return value
+
+
 class CentralConfig(_Section):
     site: str = "central"
     http: HttpConfig = HttpConfig(port=8700)
+    dispatch: DispatchConfig = DispatchConfig()
 
 
 class HallConfig(_Section):

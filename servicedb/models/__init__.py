@@ -1,6 +1,7 @@
 """All tables of the service database. Importing this module registers every model."""
 
 from servicedb.models.billing import Bill, BillLine, Payment, PaymentKind, Tariff, TariffTier
+from servicedb.models.console import ConsoleRole, ConsoleSession, StaffRole
 from servicedb.models.customers import (
     Account,
     AccountPhone,
@@ -21,7 +22,15 @@ from servicedb.models.dispatch import (
     TechnicianSkill,
     WorkOrder,
     WorkOrderCategory,
+    WorkOrderResult,
     WorkOrderStatus,
+)
+from servicedb.models.field import (
+    AssignmentMessage,
+    Notification,
+    NotificationKind,
+    NotificationStatus,
+    TechnicianPosition,
 )
 from servicedb.models.hall import (
     Appointment,
@@ -51,6 +60,7 @@ from servicedb.models.kiosk import (
 from servicedb.models.notices import Announcement, Outage, OutageKind, OutageStatus
 from servicedb.models.sites import Site, SiteKind, Zone
 from servicedb.models.staff import Staff
+from servicedb.models.work_orders import WorkOrderActor, WorkOrderEvent, WorkOrderEventKind
 
 __all__ = [
     "Account",
@@ -58,8 +68,11 @@ __all__ = [
     "AccountStatus",
     "Announcement",
     "Appointment",
+    "AssignmentMessage",
     "Bill",
     "BillLine",
+    "ConsoleRole",
+    "ConsoleSession",
     "Counter",
     "CounterCategory",
     "CounterSession",
@@ -77,6 +90,9 @@ __all__ = [
     "KioskStatus",
     "Meter",
     "MeterReading",
+    "Notification",
+    "NotificationKind",
+    "NotificationStatus",
     "OneTimeCode",
     "Outage",
     "OutageKind",
@@ -97,15 +113,21 @@ __all__ = [
     "Site",
     "SiteKind",
     "Staff",
+    "StaffRole",
     "Street",
     "Tariff",
     "TariffTier",
     "Technician",
+    "TechnicianPosition",
     "TechnicianSkill",
     "TicketStatus",
     "VipCard",
     "WorkOrder",
+    "WorkOrderActor",
     "WorkOrderCategory",
+    "WorkOrderEvent",
+    "WorkOrderEventKind",
+    "WorkOrderResult",
     "WorkOrderStatus",
     "Zone",
 ]

@@ -6,7 +6,7 @@ import enum
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Date, ForeignKey, String, UniqueConstraint, Uuid
+from sqlalchemy import BigInteger, Date, ForeignKey, String, UniqueConstraint, Uuid, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from servicedb.base import Base, GlobalRow, str_enum
@@ -78,6 +78,8 @@ class AccountPhone(GlobalRow, Base):
 
     account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("accounts.id"))
     phone: Mapped[str] = mapped_column(String(20), index=True)
+    # 退订: the person asked for no more notices by SMS (replied TD, or said so at a counter).
+    sms_opt_out: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     account: Mapped[Account] = relationship(back_populates="phones")
 

@@ -42,6 +42,9 @@ class Outage(GlobalRow, Base):
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
     estimated_restore_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     restored_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Premises inside the area, counted by whoever declares or redraws the outage (field
+    # dispatch); None until counted. The dispatcher's console shows it.
+    affected_count: Mapped[int | None]
 
 
 class Announcement(GlobalRow, Base):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from servicehall.cli import (
+    console,
     db,
     demo,
     devices,
@@ -14,11 +15,14 @@ from servicehall.cli import (
     staff,
     terminals,
 )
+from servicehall.cli import gps_bridge as gps_bridge_command
 from servicehall.cli.root import cli
 
 for module in (db, seed, processes, report, terminals, staff, demo, payments):
     module.register(cli)
 cli.add_command(devices.devices)
+console.register(cli)
+gps_bridge_command.register(cli)
 kiosk.register(cli)
 
 

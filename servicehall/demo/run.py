@@ -13,8 +13,9 @@ import click
 from sqlalchemy import Engine
 
 from servicedb.models import DeviceKind
-from servicehall.bootstrap import build_central, build_hall, closing_all
+from servicehall.bootstrap import CentralSite, build_central, build_hall, closing_all
 from servicehall.config import Settings
+from servicehall.demo.crews import start_demo_field
 from servicehall.demo.day import DemoDay, demo_clock
 from servicehall.demo.seed import city
 from servicehall.demo.seeding import run_seed
@@ -78,6 +79,7 @@ def run_demo(
     )
     clock = demo_clock(ZoneInfo("Asia/Shanghai"), minutes)
     central = build_central(settings)
+    _demo_dispatch(central)
     with closing_all([central]) as sites:
         hall = build_hall(settings, DEMO_HALL, voice_dir=data_dir / "voice", clock=clock)
         sites.append(hall)
@@ -98,6 +100,12 @@ def run_demo(
             f"{city.DEMO_STAFF_PIN}; the simulated day staffs counters 1–6"
         )
         click.echo(f"kiosk token (POST {hall_url}/api/v1/tickets): {tokens['kiosk']}")
+        central_url = f"http://{settings.central.http.host}:{settings.central.http.port}"
+        click.echo(f"dispatcher console: {central_url}/console")
+        click.echo(
+            "  D001 (dispatcher, supervisor) or A001 (call-centre agent) signs in with the demo "
+            f"PIN {city.DEMO_STAFF_PIN}"
+        )
         if hall.parts.board_simulator:
             click.echo(
                 f"LED board (simulated, Alpha protocol) on {hall.parts.board_simulator.path}"
@@ -106,6 +114,7 @@ def run_demo(
             hall.parts, hall.engine, clock, data_dir, ("西城营业厅", "Xicheng Service Hall")
         )
         day.start()
+        field = start_demo_field(central, broker.host, broker.port)
         click.echo(
             f"a hall day runs at {clock.speed:.0f}x: board snapshots, receipts and the report go to {data_dir}"
         )
@@ -114,12 +123,55 @@ def run_demo(
         try:
             serve([s.endpoint for s in sites], minutes=minutes)
         finally:
+            if field is not None:
+                field.stop()
             day.stop()
         final = {s.endpoint.name: s.health.snapshot() for s in sites}
         (data_dir / "health.json").write_text(
             json.dumps(final, indent=2, ensure_ascii=False), encoding="utf-8"
         )
     click.echo("servicehall demo stopped cleanly")
+
+
+# Central's demo staff (demo data only; a real centre uses `servicehall console add-staff`).
+DEMO_CONSOLE_STAFF = (
+    ("D001", "张明", ("dispatcher", "supervisor")),
+    ("A001", "李静", ("agent",)),
+)
+# A few calls taken this morning, so the console has something to dispatch.
+DEMO_CALLS = (
+    ("burst_main", "西四北大街路面冒水，水量很大", 116.3731, 39.9302),
+    ("no_water", "整栋楼停水", 116.3522, 39.9043),
+    ("leak", "小区绿地漏水", 116.3420, 39.8841),
+    ("low_pressure", "高层水压低", 116.3656, 39.9215),
+    ("line_fault", "固定电话线路故障", 116.3610, 39.8950),
+)
+
+
+def _demo_dispatch(central: CentralSite) -> None:
+    from sqlalchemy.orm import Session
+
+    from domain.console_staff import add_console_staff
+    from domain.work_orders import Intake, Who
+    from field_dispatch.vocabulary import Actor, Category
+    from servicedb.models import ConsoleRole
+
+    if central.dispatch is None:
+        return
+    orders = central.dispatch.orders
+    with Session(central.engine) as session, session.begin():
+        for staff_no, name, roles in DEMO_CONSOLE_STAFF:
+            add_console_staff(
+                session,
+                orders.site_id,
+                staff_no,
+                name,
+                city.DEMO_STAFF_PIN,
+                [ConsoleRole(r) for r in roles],
+            )
+    agent = Who(Actor.DISPATCHER, "A001")
+    for category, text, lon, lat in DEMO_CALLS:
+        orders.open(Intake(Category(category), text, "phone", lon=lon, lat=lat), agent)
 
 
 def _demo_tokens(engine: Engine) -> dict[str, str]:

@@ -201,11 +201,17 @@ def build_hall(
     port: int | None = None,
     voice_dir: Path | None = None,
     clock: Callable[[], datetime] = utcnow,
+    money_clock: Callable[[], datetime] | None = None,
     sms: SmsGateway | None = None,
     wallet: WalletSettings | None = None,
 ) -> HallSite:
     """``sms`` / ``wallet``: the kiosk's SMS gateway and wallet provider; simulators on
-    127.0.0.1 when neither these nor the environment name real ones (see kiosk_services)."""
+    127.0.0.1 when neither these nor the environment name real ones (see kiosk_services).
+
+    ``clock`` runs the queue; ``money_clock`` (default: the same) runs what must follow real
+    time whatever the queue does — card approvals, QR orders at the wallet provider, one-time
+    codes. The demo plays a hall day at speed on ``clock`` and keeps money on the wall clock.
+    """
     engine = open_database(settings.database_url(site), auto_upgrade=settings.database.auto_upgrade)
     simulator: AlphaSignSimulator | None = None
     kiosk: KioskServices | None = None
@@ -234,7 +240,7 @@ def build_hall(
         kiosk = build_kiosk_services(
             queue.units,
             site,
-            clock=clock,
+            clock=money_clock or clock,
             sms=sms,
             wallet=wallet,
             notify_url=f"http://{listen}:{http.port if port is None else port}/wallet/notify",

@@ -379,17 +379,17 @@ class QrScreen(KioskScreen):
         ids.amount.text = view.amount
         ids.qr.data = view.qr or ""
         ids.words.text = self.tr(view.words)
-        minutes, seconds = divmod(view.seconds_left, 60)
-        ids.countdown.text = (
-            self.tr(
+        # No countdown when the kiosk's and the hall's clocks disagree (the hall decides).
+        if view.qr and view.seconds_left is not None:
+            minutes, seconds = divmod(view.seconds_left, 60)
+            ids.countdown.text = self.tr(
                 T(
                     f"二维码 {minutes}:{seconds:02d} 后失效",
                     f"The code expires in {minutes}:{seconds:02d}",
                 )
             )
-            if view.qr
-            else ""
-        )
+        else:
+            ids.countdown.text = ""
         ids.back.text = self.tr(BACK)
         ids.back.on_release = lambda: self.press(p.qr.cancel)
         ids.retry.text = self.tr(T("重新生成", "New QR code"))

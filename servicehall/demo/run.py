@@ -6,6 +6,7 @@ import json
 import logging
 import os
 import socket
+import subprocess
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -13,10 +14,12 @@ import click
 from sqlalchemy import Engine
 
 from servicedb.models import DeviceKind
+from servicedb.types import utcnow
 from servicehall.bootstrap import CentralSite, build_central, build_hall, closing_all
 from servicehall.config import Settings
 from servicehall.demo.crews import start_demo_field
 from servicehall.demo.day import DemoDay, demo_clock
+from servicehall.demo.kiosk_walkthrough import QrPhone, start_kiosk
 from servicehall.demo.seed import city
 from servicehall.demo.seeding import run_seed
 from servicehall.errors import UserFacingError
@@ -81,17 +84,15 @@ def run_demo(
     central = build_central(settings)
     _demo_dispatch(central)
     with closing_all([central]) as sites:
-        hall = build_hall(settings, DEMO_HALL, voice_dir=data_dir / "voice", clock=clock)
+        hall = build_hall(
+            settings, DEMO_HALL, voice_dir=data_dir / "voice", clock=clock, money_clock=utcnow
+        )
         sites.append(hall)
         tokens = _demo_tokens(hall.engine)
         broker = central.broker
         assert broker is not None  # noqa: S101 - mode "embedded" was set just above
         click.echo(f"MQTT broker (embedded) listening on mqtt://{broker.host}:{broker.port}")
         click.echo(f"databases and output in {data_dir}")
-        if not headless and os.environ.get("DISPLAY"):
-            log.info(
-                "windows (kiosk, hall screen) join the demo as they are built; running headless"
-            )
         hall_url = f"http://{settings.hall.http.host}:{settings.hall.http.port}"
         click.echo(f"hall screen:      {hall_url}/screen")
         click.echo(f"counter terminal: {hall_url}/counter?token={tokens['counter']}&counter=7")
@@ -115,6 +116,20 @@ def run_demo(
         )
         day.start()
         field = start_demo_field(central, broker.host, broker.port)
+        # The kiosk: a window beside the hall, or (headless) a scripted customer tapping
+        # through the real app offscreen; the customer's phone pays the kiosk's QR orders.
+        wallet = hall.parts.kiosk.wallet_simulator if hall.parts.kiosk else None
+        phone = QrPhone(hall.engine, wallet).start() if wallet is not None else None
+        kiosk = start_kiosk(
+            hall_url,
+            tokens["kiosk"],
+            data_dir / "kiosk",
+            headless=headless or not os.environ.get("DISPLAY"),
+            state_dir=data_dir / "kiosk-state",
+        )
+        click.echo(
+            f"kiosk: {'scripted customer, screenshots' if headless or not os.environ.get('DISPLAY') else 'a window'} in {data_dir / 'kiosk'}"
+        )
         click.echo(
             f"a hall day runs at {clock.speed:.0f}x: board snapshots, receipts and the report go to {data_dir}"
         )
@@ -123,6 +138,13 @@ def run_demo(
         try:
             serve([s.endpoint for s in sites], minutes=minutes)
         finally:
+            kiosk.terminate()
+            try:
+                kiosk.wait(10)
+            except subprocess.TimeoutExpired:
+                kiosk.kill()
+            if phone is not None:
+                phone.stop()
             if field is not None:
                 field.stop()
             day.stop()
@@ -200,7 +222,7 @@ def _prepare(data_dir: Path) -> None:
     )
     for old in data_dir.glob("*.db*"):
         old.unlink()
-    for folder in ("board", "receipts", "voice", "report"):
+    for folder in ("board", "receipts", "voice", "report", "kiosk", "kiosk-state"):
         for old in (data_dir / folder).rglob("*"):
             if old.is_file():
                 old.unlink()

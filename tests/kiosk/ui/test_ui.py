@@ -4,6 +4,7 @@ these check that the glass shows them and that fingers reach them."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -155,3 +156,31 @@ def test_the_idle_warning_by_touch(ui: tuple[Any, Rig], shots: Path) -> None:
     rig.clock.now += rig.core.config.idle_s
     rig.core.tick()
     driver.wait_for(ScreenName.HOME)
+
+
+def test_the_qr_screen_draws_without_a_countdown_when_the_clocks_disagree(
+    ui: tuple[Any, Rig], shots: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A hall whose clock is a day off (the demo plays its day at speed): the kiosk cannot
+    trust a countdown and shows none — the demo found this screen failing to draw."""
+    driver, rig = ui
+    start = rig.hall.start_qr_payment
+
+    def a_day_off(order: Any) -> Any:
+        made = start(order)
+        return made.model_copy(update={"expires_at": made.expires_at + timedelta(days=1)})
+
+    monkeypatch.setattr(rig.hall, "start_qr_payment", a_day_off)
+    driver.tap("tile-pay")
+    driver.wait_for(ScreenName.ACCOUNT)
+    driver.type(ACCOUNT[2:])
+    driver.tap("confirm")
+    driver.wait_for(ScreenName.BILL)
+    driver.tap("pay-qr")
+    driver.wait_for(ScreenName.QR)
+    driver.settle()
+    screen = driver.app.root.ids.manager.current_screen
+    assert screen.ids.qr.data and screen.ids.qr.texture is not None
+    assert screen.ids.countdown.text == ""
+    assert screen.ids.back.text  # drawn to the end: the way back is labelled
+    assert is_a_picture(driver.screenshot(shots / "qr.png"))

@@ -47,6 +47,8 @@ from servicehall.platform.health import HealthBoard
 from servicehall.platform.mqtt_link import MqttLink
 from servicehall.platform.runner import Endpoint
 from servicehall.platform.sms import SmsGateway
+from servicehall.sync_wiring import start_central_sync, start_hall_sync
+from sync.agent import SyncAgent
 
 log = logging.getLogger(__name__)
 
@@ -95,12 +97,15 @@ class HallSite:
     engine: Engine
     health: HealthBoard
     parts: HallParts
+    sync: SyncAgent | None = None
 
     @property
     def queue(self) -> HallQueue:
         return self.parts.queue
 
     def close(self) -> None:
+        if self.sync:
+            self.sync.stop()
         if self.parts.kiosk:
             self.parts.kiosk.close()
         if self.parts.display:
@@ -162,6 +167,7 @@ def build_central(
         clock=clock,
     )
     app = create_central_app(engine, health, dispatch)
+    start_central_sync(app, engine, health, settings.central.sync_lag_alarm_s)
     http = settings.central.http
     endpoint = Endpoint(
         "central", app, http.host, http.port if port is None else port, http.tls_cert, http.tls_key
@@ -265,7 +271,8 @@ def build_hall(
         http.tls_cert,
         http.tls_key,
     )
-    return HallSite(endpoint, engine, health, parts)
+    agent = start_hall_sync(engine, health, site, settings.hall)
+    return HallSite(endpoint, engine, health, parts, agent)
 
 
 @contextlib.contextmanager

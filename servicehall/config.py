@@ -94,12 +94,21 @@ class CentralConfig(_Section):
     site: str = "central"
     http: HttpConfig = HttpConfig(port=8700)
     dispatch: DispatchConfig = DispatchConfig()
+    sync_lag_alarm_s: float = Field(
+        default=300.0, gt=0, description="a hall silent or behind for longer raises an alarm"
+    )
 
 
 class HallConfig(_Section):
     site: str = "hall-xicheng"
     http: HttpConfig = HttpConfig(port=8701)
     central_url: str = "http://127.0.0.1:8700"
+    sync_token: str = Field(
+        default="",
+        description="the hall's sync token from `servicehall sync token` at central; "
+        "set through SERVICEHALL_HALL__SYNC_TOKEN; empty = no sync",
+    )
+    sync_interval_s: float = Field(default=2.0, gt=0, le=3600)
     led_board: str = Field(
         default="simulated", description='"simulated", "" for none, or a serial port / URL'
     )

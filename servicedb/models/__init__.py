@@ -60,6 +60,14 @@ from servicedb.models.kiosk import (
 from servicedb.models.notices import Announcement, Outage, OutageKind, OutageStatus
 from servicedb.models.sites import Site, SiteKind, Zone
 from servicedb.models.staff import Staff
+from servicedb.models.sync import (
+    SiteZone,
+    SyncApplying,
+    SyncChange,
+    SyncCursor,
+    SyncPeer,
+    SyncRole,
+)
 from servicedb.models.work_orders import WorkOrderActor, WorkOrderEvent, WorkOrderEventKind
 
 __all__ = [
@@ -112,9 +120,15 @@ __all__ = [
     "ServiceKind",
     "Site",
     "SiteKind",
+    "SiteZone",
     "Staff",
     "StaffRole",
     "Street",
+    "SyncApplying",
+    "SyncChange",
+    "SyncCursor",
+    "SyncPeer",
+    "SyncRole",
     "Tariff",
     "TariffTier",
     "Technician",

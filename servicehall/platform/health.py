@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -29,6 +30,11 @@ class HealthBoard:
         self.started_at = utcnow()
         self._lock = threading.Lock()
         self._components: dict[str, ComponentState] = {}
+        self._extras: dict[str, Callable[[], Any]] = {}
+
+    def add_extra(self, name: str, provider: Callable[[], Any]) -> None:
+        """A section of /health computed when asked (e.g. sync's pending rows and lag)."""
+        self._extras[name] = provider
 
     def set(self, component: str, state: str, detail: str = "") -> None:
         with self._lock:
@@ -51,7 +57,14 @@ class HealthBoard:
         with self._lock:
             components = dict(self._components)
         ok = all(c.state == "connected" for c in components.values())
+        extras: dict[str, Any] = {}
+        for name, provider in self._extras.items():
+            try:
+                extras[name] = provider()
+            except Exception as err:  # /health must answer even when a section cannot
+                extras[name] = {"error": f"{type(err).__name__}: {err}"}
         return {
+            **extras,
             "site": self.site,
             "role": self.role,
             "status": "ok" if ok else "degraded",

@@ -6,13 +6,13 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from servicehall.central.api import callers, console, work_orders
+from servicehall.central.api import callers, console, sync, work_orders
 
 API_PREFIX = "/api/v1"
 
 
 def central_api() -> APIRouter:
     router = APIRouter(prefix=API_PREFIX)
-    for module in (work_orders, callers, console):
+    for module in (sync, work_orders, callers, console):
         router.include_router(module.router)
     return router

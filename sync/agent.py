@@ -1,0 +1,221 @@
+"""The hall's sync agent: push the outbox, pull central's pages, with back-off.
+
+It runs beside the hall and never blocks it: the hall writes its outbox in its own
+transactions whether central is there or not. One cycle pushes until the outbox is empty
+(or a batch fails), then pulls until central has nothing more.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import httpx
+from sqlalchemy import Engine
+
+from sync import hall_side
+from sync.wire import CONTENT_TYPE, DownPage, Refused, encode_up, parse_rows, unpack
+
+log = logging.getLogger(__name__)
+
+Report = Callable[[str, str], None]  # (state, detail) for the health board
+
+
+@dataclass
+class AgentSettings:
+    central_url: str
+    site: str
+    site_id: uuid.UUID
+    token: str
+    schema: str
+    batch_rows: int = hall_side.DEFAULT_BATCH_ROWS
+    idle_s: float = 2.0
+    timeout_s: float = 10.0
+    backoff_min_s: float = 1.0
+    backoff_max_s: float = 60.0
+
+
+@dataclass
+class CycleResult:
+    sent_rows: int = 0
+    received_rows: int = 0
+    error: str | None = None
+
+
+@dataclass
+class SyncAgent:
+    engine: Engine
+    settings: AgentSettings
+    report: Report = field(default=lambda state, detail: None)
+    client: httpx.Client | None = None
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _thread: threading.Thread | None = None
+    _wake: threading.Event = field(default_factory=threading.Event)
+
+    def __post_init__(self) -> None:
+        if self.client is None:
+            self.client = httpx.Client(
+                base_url=self.settings.central_url.rstrip("/"),
+                timeout=self.settings.timeout_s,
+                headers={
+                    "Authorization": f"Bearer {self.settings.token}",
+                    "X-Servicehall-Site": self.settings.site,
+                },
+            )
+
+    # --- one cycle (also what tests and the soak call directly) -------------------------
+    def push(self) -> int:
+        """Send batches until the outbox is empty; the rows sent. Raises on any failure."""
+        assert self.client is not None  # noqa: S101 - set in __post_init__
+        sent = 0
+        while not self._stop.is_set():
+            batch = hall_side.build_batch(
+                self.engine,
+                self.settings.site,
+                self.settings.site_id,
+                self.settings.schema,
+                self.settings.batch_rows,
+            )
+            if batch is None:
+                return sent
+            response = self.client.post(
+                "/api/v1/sync/up", content=encode_up(batch), headers={"Content-Type": CONTENT_TYPE}
+            )
+            body = _json_or_refusal(response)
+            acked = body.get("acked_seq")
+            if not isinstance(acked, int):
+                raise Refused("protocol", "central's acknowledgement has no acked_seq", 502)
+            hall_side.acknowledge(self.engine, min(acked, batch.last_seq))
+            sent += len(batch.rows)
+        return sent
+
+    def pull(self) -> int:
+        """Apply central's pages until it has nothing more; the rows received."""
+        assert self.client is not None  # noqa: S101
+        received = 0
+        while not self._stop.is_set():
+            cursor = hall_side.down_cursor(self.engine)
+            response = self.client.get(
+                "/api/v1/sync/down",
+                params={"txid": cursor[0], "seq": cursor[1], "limit": self.settings.batch_rows},
+            )
+            if response.status_code != 200:
+                _json_or_refusal(response)
+            document = unpack(response.content)
+            from sync.wire import check_versions
+
+            check_versions(document, self.settings.schema, we_are="hall")
+            nxt = document.get("next") or {}
+            page = DownPage(
+                str(document["schema"]),
+                parse_rows(document),
+                int(nxt.get("txid", cursor[0])),
+                int(nxt.get("seq", cursor[1])),
+                bool(document.get("more")),
+            )
+            received += hall_side.apply_down(self.engine, page, cursor)
+            if not page.more:
+                return received
+        return received
+
+    def cycle(self) -> CycleResult:
+        result = CycleResult()
+        try:
+            result.sent_rows = self.push()
+            hall_side.record_attempt(self.engine, hall_side.UP, None)
+        except (httpx.HTTPError, Refused) as err:
+            result.error = _describe(err)
+            hall_side.record_attempt(self.engine, hall_side.UP, result.error)
+            return result
+        try:
+            result.received_rows = self.pull()
+            hall_side.record_attempt(self.engine, hall_side.DOWN_CURSOR, None)
+        except (httpx.HTTPError, Refused) as err:
+            result.error = _describe(err)
+            hall_side.record_attempt(self.engine, hall_side.DOWN_CURSOR, result.error)
+        return result
+
+    # --- the background loop ------------------------------------------------------------
+    def start(self) -> SyncAgent:
+        self._thread = threading.Thread(target=self._run, name="sync-agent", daemon=True)
+        self._thread.start()
+        return self
+
+    def wake(self) -> None:
+        """Something was written: sync now rather than at the next idle tick."""
+        self._wake.set()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout=self.settings.timeout_s + 2)
+        if self.client is not None:
+            self.client.close()
+
+    def _run(self) -> None:
+        delay = self.settings.backoff_min_s
+        rng = random.Random()  # noqa: S311 - jitter, not a secret
+        while not self._stop.is_set():
+            try:
+                result = self.cycle()
+            except Exception as err:  # a bug or a full disk: keep the hall running, say it
+                log.exception("sync cycle failed")
+                result = CycleResult(error=_describe(err))
+            if result.error is None:
+                pending = hall_side.pending(self.engine)
+                self.report("connected", _detail(pending))
+                delay = self.settings.backoff_min_s
+                wait = self.settings.idle_s
+            else:
+                self.report("disconnected", result.error)
+                wait = delay * (0.5 + rng.random())
+                delay = min(delay * 2, self.settings.backoff_max_s)
+            self._wake.wait(wait)
+            self._wake.clear()
+
+
+def _detail(pending: hall_side.Pending) -> str:
+    if pending.changes == 0:
+        return "up to date"
+    age = ""
+    if pending.oldest_at is not None:
+        from servicedb.types import utcnow
+
+        age = f", oldest {(utcnow() - pending.oldest_at).total_seconds():.0f} s"
+    return f"{pending.changes} change(s) to send{age}"
+
+
+def _json_or_refusal(response: httpx.Response) -> dict[str, object]:
+    try:
+        body = response.json()
+    except ValueError:
+        body = {}
+    if response.status_code != 200:
+        code = body.get("code", "http") if isinstance(body, dict) else "http"
+        message = (
+            f"{body.get('message_en', '')} {body.get('detail') or ''}".strip()
+            if isinstance(body, dict)
+            else response.text[:200]
+        )
+        raise Refused(
+            str(code), f"central answered {response.status_code}: {message}", response.status_code
+        )
+    if not isinstance(body, dict):
+        raise Refused("protocol", "central's answer is not an object", 502)
+    return body
+
+
+def _describe(err: BaseException) -> str:
+    if isinstance(err, Refused):
+        return f"{err.code}: {err}"
+    return f"{type(err).__name__}: {err}" if str(err) else type(err).__name__
+
+
+def when(text: str | None) -> datetime | None:
+    return datetime.fromisoformat(text) if text else None

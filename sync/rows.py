@@ -1,0 +1,152 @@
+"""Rows as plain JSON values and back, by the column types of the schema.
+
+A wire value is what JSON can carry exactly: UUIDs, dates, times and timestamps as ISO
+text, integers as integers (money is integer fen; never a float), enums as their stored
+value. Decoding checks every value against its column and refuses anything else with a
+reason — a row is applied right or not at all.
+"""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from datetime import UTC, date, datetime, time
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    Enum,
+    Float,
+    Integer,
+    SmallInteger,
+    String,
+    Table,
+    Text,
+    Time,
+    Uuid,
+)
+from sqlalchemy.engine import Row
+
+from servicedb.types import UTCDateTime
+
+
+class BadRow(ValueError):
+    """A row that does not fit its table; the message names the table and column."""
+
+
+Json = None | bool | int | float | str
+
+
+def encode_value(column: Column[Any], value: Any) -> Json:
+    if value is None:
+        return None
+    if isinstance(value, enum.Enum):
+        return str(value.value)
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat()
+    if isinstance(value, date | time):
+        return value.isoformat()
+    if isinstance(value, bool | int | float | str):
+        return value
+    raise BadRow(f"{column.table.name}.{column.name}: cannot send {type(value).__name__}")
+
+
+def encode_row(table: Table, row: Row[Any]) -> dict[str, Json]:
+    mapping = row._mapping
+    return {c.name: encode_value(c, mapping[c.name]) for c in table.columns}
+
+
+def decode_value(column: Column[Any], value: Any) -> Any:
+    where = f"{column.table.name}.{column.name}"
+    if value is None:
+        if not column.nullable:
+            raise BadRow(f"{where}: may not be null")
+        return None
+    kind = column.type
+    try:
+        if isinstance(kind, UTCDateTime):
+            parsed = datetime.fromisoformat(_text(value))
+            if parsed.tzinfo is None:
+                raise BadRow(f"{where}: a timestamp without a time zone")
+            return parsed.astimezone(UTC)
+        if isinstance(kind, Uuid):
+            return uuid.UUID(_text(value))
+        if isinstance(kind, Enum):
+            if kind.enum_class is not None:
+                return kind.enum_class(_text(value))
+            if value not in kind.enums:
+                raise BadRow(f"{where}: {value!r} is not one of {kind.enums}")
+            return value
+        if isinstance(kind, Boolean):
+            if not isinstance(value, bool):
+                raise BadRow(f"{where}: expected true or false")
+            return value
+        if isinstance(kind, Integer | BigInteger | SmallInteger):
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise BadRow(f"{where}: expected an integer")
+            if not -(2**63) <= value < 2**63:
+                raise BadRow(f"{where}: integer out of range")
+            return value
+        if isinstance(kind, Float):
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise BadRow(f"{where}: expected a number")
+            return float(value)
+        if isinstance(kind, Date):
+            return date.fromisoformat(_text(value))
+        if isinstance(kind, Time):
+            return time.fromisoformat(_text(value))
+        if isinstance(kind, String | Text):
+            text = _text(value)
+            length = getattr(kind, "length", None)
+            if length is not None and len(text) > length:
+                raise BadRow(f"{where}: longer than {length} characters")
+            return text
+    except BadRow:
+        raise
+    except (ValueError, TypeError) as err:
+        raise BadRow(f"{where}: {err}") from err
+    raise BadRow(f"{where}: unsupported column type {type(kind).__name__}")
+
+
+def _text(value: Any) -> str:
+    if not isinstance(value, str):
+        raise BadRow(f"expected text, got {type(value).__name__}")
+    return value
+
+
+def decode_row(table: Table, values: Any) -> dict[str, Any]:
+    if not isinstance(values, dict):
+        raise BadRow(f"{table.name}: a row must be an object")
+    unknown = set(values) - set(table.columns.keys())
+    if unknown:
+        raise BadRow(f"{table.name}: unknown columns {sorted(unknown)}")
+    missing = set(table.columns.keys()) - set(values)
+    if missing:
+        raise BadRow(f"{table.name}: missing columns {sorted(missing)}")
+    return {c.name: decode_value(c, values[c.name]) for c in table.columns}
+
+
+def key_text(table: Table, row: dict[str, Any]) -> str:
+    """The key a change log entry names a row by (both sides parse it, either dialect's form)."""
+    return "|".join(str(row[c.name]) for c in table.primary_key.columns)
+
+
+def parse_key(table: Table, text: str) -> dict[str, Any]:
+    columns = list(table.primary_key.columns)
+    parts = text.split("|")
+    if len(parts) != len(columns):
+        raise BadRow(f"{table.name}: key {text!r} has {len(parts)} parts, expected {len(columns)}")
+    out: dict[str, Any] = {}
+    for column, part in zip(columns, parts, strict=True):
+        if isinstance(column.type, Uuid):
+            out[column.name] = uuid.UUID(part)
+        elif isinstance(column.type, Integer | BigInteger | SmallInteger):
+            out[column.name] = int(part)
+        else:
+            out[column.name] = part
+    return out

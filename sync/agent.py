@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import random
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -18,7 +19,7 @@ from datetime import datetime
 import httpx
 from sqlalchemy import Engine
 
-from sync import hall_side
+from sync import drift, hall_side
 from sync.wire import CONTENT_TYPE, DownPage, Refused, encode_up, parse_rows, unpack
 
 log = logging.getLogger(__name__)
@@ -38,6 +39,7 @@ class AgentSettings:
     timeout_s: float = 10.0
     backoff_min_s: float = 1.0
     backoff_max_s: float = 60.0
+    drift_every_s: float = 3600.0  # compare with central this often, when caught up
 
 
 @dataclass
@@ -45,6 +47,7 @@ class CycleResult:
     sent_rows: int = 0
     received_rows: int = 0
     error: str | None = None
+    repaired: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -56,6 +59,7 @@ class SyncAgent:
     _stop: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = None
     _wake: threading.Event = field(default_factory=threading.Event)
+    _last_drift_check: float = float("-inf")
 
     def __post_init__(self) -> None:
         if self.client is None:
@@ -138,7 +142,24 @@ class SyncAgent:
         except (httpx.HTTPError, Refused) as err:
             result.error = _describe(err)
             hall_side.record_attempt(self.engine, hall_side.DOWN_CURSOR, result.error)
+            return result
+        if time.monotonic() - self._last_drift_check >= self.settings.drift_every_s:
+            result.repaired = self.check_drift()
         return result
+
+    def check_drift(self) -> list[str]:
+        """Count and hash each central-owned table on both sides; re-fetch those that differ."""
+        if hall_side.pending(self.engine).changes:
+            return []  # rows in flight would read as drift
+        try:
+            repaired = drift.check_and_repair(self.engine, self.client, self.settings.site_id)
+        except (httpx.HTTPError, Refused) as err:
+            log.warning("drift check failed: %s", _describe(err))
+            return []
+        self._last_drift_check = time.monotonic()
+        if repaired:
+            log.warning("drift repaired in %s", ", ".join(repaired))
+        return repaired
 
     # --- the background loop ------------------------------------------------------------
     def start(self) -> SyncAgent:

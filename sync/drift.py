@@ -46,3 +46,21 @@ def central_digests(engine: Engine, hall: Hall) -> dict[str, Any]:
 
 def differing(central: dict[str, Any], hall: dict[str, Any]) -> list[str]:
     return [name for name, value in central.items() if hall.get(name) != value]
+
+
+def check_and_repair(engine: Engine, client: Any, site_id: Any) -> list[str]:
+    """Compare with central; re-fetch every table that differs. Returns their names.
+
+    The caller runs this only when nothing is pending either way.
+    """
+    from sync import provision
+
+    response = client.get("/api/v1/sync/digest")
+    if response.status_code != 200:
+        return []
+    theirs = response.json().get("tables", {})
+    ours = digests(engine, Slice(site_id))
+    repaired = differing(theirs, ours)
+    for name in repaired:
+        provision.repair_table(engine, client, name)
+    return repaired

@@ -68,3 +68,18 @@ def test_provisioned_hall_round_trip(migrated: Engine, tmp_path: Path) -> None:
         assert session.get(WorkOrder, order_id).priority == 1  # type: ignore[union-attr]
         # Central's change came down without echoing back up.
         assert session.scalar(select(func.count()).select_from(SyncChange)) == 0
+
+
+def test_drift_is_found_and_repaired(migrated: Engine, tmp_path: Path) -> None:
+    central = start_central(migrated)
+    hall = provision_hall(central, "hall-xicheng", tmp_path)
+    assert hall.agent.check_drift() == []
+    # Someone edits the hall's copy behind sync's back (a restore, a hand-made fix).
+    with Session(hall.engine) as session, session.begin():
+        outage = session.scalars(select(Outage).limit(1)).one()
+        outage.title_zh = "被改动的标题"
+        outage_id = outage.id
+    assert hall.agent.check_drift() == ["outages"]
+    with Session(hall.engine) as session, Session(central.engine) as theirs:
+        assert session.get(Outage, outage_id).title_zh == theirs.get(Outage, outage_id).title_zh  # type: ignore[union-attr]
+    assert hall.agent.check_drift() == []

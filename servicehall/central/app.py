@@ -1,5 +1,5 @@
-"""The central process's HTTP face: /health, the work-order and caller API, the dispatcher
-console; sync next."""
+"""The central process's HTTP face: /health, sync with the halls, the work-order and caller
+API, the dispatcher console."""
 
 from __future__ import annotations
 
@@ -15,12 +15,14 @@ from servicehall.central.api.errors import install_error_handlers
 from servicehall.central.parts import DispatchParts
 from servicehall.platform.health import HealthBoard
 from servicehall.platform.http import make_app
+from sync.wire import MAX_BODY_BYTES
 
 
 def create_central_app(
     engine: Engine, health: HealthBoard, dispatch: DispatchParts | None = None
 ) -> FastAPI:
-    app = make_app("servicehall central", engine, health)
+    # A hall's sync batch (gzip, bounded by sync.wire) is the largest body central takes.
+    app = make_app("servicehall central", engine, health, max_body_bytes=MAX_BODY_BYTES)
     install_error_handlers(app)
     app.include_router(central_api())
     app.include_router(console_pages)

@@ -22,7 +22,7 @@ from servicehall.sync_wiring import start_central_sync
 from sync import central_side, provision
 from sync.agent import AgentSettings, SyncAgent
 
-DEMO_HALLS = ("hall-xicheng", "hall-xinjiekou")
+DEMO_HALLS = ("hall-xicheng", "hall-guanganmen")
 
 
 @dataclass

@@ -41,7 +41,8 @@ def start_hall_sync(
     engine: Engine, health: HealthBoard, site: str, hall: HallConfig
 ) -> SyncAgent | None:
     if not hall.sync_token:
-        health.set("sync", "stopped", "no sync token configured (hall.sync_token)")
+        # Not a fault of the hall's (a lab or a standalone hall): said, not "degraded".
+        health.add_extra("sync", lambda: {"enabled": False, "why": "no hall.sync_token"})
         return None
     roles.ensure_role(engine, roles.HALL)
     with Session(engine) as session:

@@ -9,6 +9,7 @@ reason — a row is applied right or not at all.
 from __future__ import annotations
 
 import enum
+import math
 import uuid
 from datetime import UTC, date, datetime, time
 from typing import Any
@@ -89,33 +90,51 @@ def decode_value(column: Column[Any], value: Any) -> Any:
         if isinstance(kind, Integer | BigInteger | SmallInteger):
             if isinstance(value, bool) or not isinstance(value, int):
                 raise BadRow(f"{where}: expected an integer")
-            if not -(2**63) <= value < 2**63:
+            # PostgreSQL's width of the column: SQLite would take it, PostgreSQL would not.
+            bits = _INT_BITS.get(type(kind), 63)
+            if not -(2**bits) <= value < 2**bits:
                 raise BadRow(f"{where}: integer out of range")
             return value
         if isinstance(kind, Float):
             if isinstance(value, bool) or not isinstance(value, int | float):
                 raise BadRow(f"{where}: expected a number")
-            return float(value)
+            number = float(value)
+            if not math.isfinite(number):
+                raise BadRow(f"{where}: not a finite number")
+            return number
         if isinstance(kind, Date):
             return date.fromisoformat(_text(value))
         if isinstance(kind, Time):
-            return time.fromisoformat(_text(value))
+            parsed_time = time.fromisoformat(_text(value))
+            if parsed_time.tzinfo is not None:
+                raise BadRow(f"{where}: a time of day carries no time zone")
+            return parsed_time
         if isinstance(kind, String | Text):
             text = _text(value)
             length = getattr(kind, "length", None)
             if length is not None and len(text) > length:
                 raise BadRow(f"{where}: longer than {length} characters")
+            if "\x00" in text:
+                raise BadRow(f"{where}: text with a NUL character")  # PostgreSQL refuses it
             return text
     except BadRow:
         raise
-    except (ValueError, TypeError) as err:
+    except (ValueError, TypeError, OverflowError) as err:
+        # OverflowError: a timestamp at the edge of the calendar moved into UTC.
         raise BadRow(f"{where}: {err}") from err
     raise BadRow(f"{where}: unsupported column type {type(kind).__name__}")
+
+
+_INT_BITS: dict[type[Any], int] = {SmallInteger: 15, Integer: 31, BigInteger: 63}
 
 
 def _text(value: Any) -> str:
     if not isinstance(value, str):
         raise BadRow(f"expected text, got {type(value).__name__}")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as err:
+        raise BadRow(f"text that is not Unicode: {err.reason}") from err
     return value
 
 
@@ -143,10 +162,15 @@ def parse_key(table: Table, text: str) -> dict[str, Any]:
         raise BadRow(f"{table.name}: key {text!r} has {len(parts)} parts, expected {len(columns)}")
     out: dict[str, Any] = {}
     for column, part in zip(columns, parts, strict=True):
-        if isinstance(column.type, Uuid):
-            out[column.name] = uuid.UUID(part)
-        elif isinstance(column.type, Integer | BigInteger | SmallInteger):
-            out[column.name] = int(part)
-        else:
-            out[column.name] = part
+        try:
+            if isinstance(column.type, Uuid):
+                out[column.name] = uuid.UUID(part)
+            elif isinstance(column.type, Integer | BigInteger | SmallInteger):
+                out[column.name] = decode_value(column, int(part))
+            else:
+                out[column.name] = part
+        except ValueError as err:  # BadRow is one too, and passes through as it is
+            if isinstance(err, BadRow):
+                raise
+            raise BadRow(f"{table.name}: key {text!r}: {err}") from err
     return out

@@ -17,9 +17,10 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
+import math
 import zlib
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeGuard
 
 FORMAT = 1
 CONTENT_TYPE = "application/vnd.servicehall.sync+gzip"  # gzip-compressed JSON
@@ -81,7 +82,12 @@ class DownPage:
 
 def digest(rows: list[dict[str, Any]]) -> str:
     canonical = json.dumps(rows, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+    try:
+        encoded = canonical.encode("utf-8")
+    except UnicodeEncodeError as err:
+        # A lone surrogate escaped in the JSON (\ud800): no database can store it.
+        raise Refused("corrupt", f"text that is not Unicode: {err.reason}") from err
+    return hashlib.sha256(encoded).hexdigest()
 
 
 def pack(document: dict[str, Any]) -> bytes:
@@ -132,6 +138,9 @@ def unpack(body: bytes) -> dict[str, Any]:
             raise Refused("too_large", f"batch inflates beyond {MAX_INFLATED_BYTES} bytes", 413)
         if not inflater.eof:
             raise Refused("corrupt", "the compressed body is truncated")
+        if inflater.unused_data:
+            # Bytes after the gzip stream (another member, junk): not what the sender sent.
+            raise Refused("corrupt", "bytes after the end of the compressed body")
     except zlib.error as err:
         raise Refused("corrupt", f"the body is not gzip: {err}") from err
     try:
@@ -139,8 +148,15 @@ def unpack(body: bytes) -> dict[str, Any]:
             raw.decode("utf-8"),
             object_pairs_hook=_no_duplicates,
             parse_constant=_no_constants,
+            parse_float=_finite,
         )
     except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise Refused("corrupt", f"the body is not JSON: {err}") from err
+    except RecursionError as err:
+        raise Refused("corrupt", "the body nests too deeply") from err
+    except Refused:
+        raise
+    except ValueError as err:  # e.g. an integer of more digits than Python converts
         raise Refused("corrupt", f"the body is not JSON: {err}") from err
     if not isinstance(document, dict):
         raise Refused("corrupt", "the body must be a JSON object")
@@ -160,15 +176,27 @@ def _no_constants(name: str) -> Any:
     raise Refused("corrupt", f"{name} is not a JSON number")
 
 
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):  # 1e999 parses as infinity
+        raise Refused("corrupt", f"{text[:40]} is out of range for a number")
+    return value
+
+
+def _is_int(value: Any) -> TypeGuard[int]:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 def check_versions(document: dict[str, Any], our_schema: str, *, we_are: str) -> None:
     """The same format and schema on both sides, or a refusal that says who must upgrade."""
     fmt = document.get("format")
+    if not _is_int(fmt):
+        raise Refused("corrupt", f"sync format {fmt!r} is not a format number")
     if fmt != FORMAT:
+        # Whoever speaks the older format upgrades; the sender may be a hall or central.
+        who = "upgrade the sender" if fmt < FORMAT else f"upgrade this {we_are}"
         raise Refused(
-            "format",
-            f"sync format {fmt!r}; this {we_are} speaks format {FORMAT} — "
-            f"{'upgrade the hall' if isinstance(fmt, int) and fmt < FORMAT else 'upgrade this ' + we_are}",
-            409,
+            "format", f"sync format {fmt!r}; this {we_are} speaks format {FORMAT} — {who}", 409
         )
     schema = document.get("schema")
     if not isinstance(schema, str):
@@ -199,9 +227,9 @@ def parse_rows(document: dict[str, Any]) -> list[WireRow]:
         seq, table, op, key = row.get("seq"), row.get("t"), row.get("op"), row.get("k")
         values = row.get("v")
         txid = row.get("txid", 0)
-        if not (isinstance(seq, int) and not isinstance(seq, bool) and seq > 0):
+        if not (_is_int(seq) and seq > 0):
             raise Refused("corrupt", f"row {i}: seq must be a positive integer")
-        if not isinstance(txid, int) or isinstance(txid, bool) or txid < 0:
+        if not _is_int(txid) or txid < 0:
             raise Refused("corrupt", f"row {i}: txid must be a non-negative integer")
         if not isinstance(table, str) or not isinstance(key, str) or op not in ("I", "U", "D"):
             raise Refused("corrupt", f"row {i}: needs t, k and op I/U/D")
@@ -214,9 +242,12 @@ def parse_rows(document: dict[str, Any]) -> list[WireRow]:
 def parse_up(document: dict[str, Any]) -> UpBatch:
     site = document.get("site")
     first, last = document.get("first_seq"), document.get("last_seq")
+    schema = document.get("schema")
     if not isinstance(site, str):
         raise Refused("corrupt", "no site")
-    if not (isinstance(first, int) and isinstance(last, int) and 0 < first <= last):
+    if not isinstance(schema, str):
+        raise Refused("corrupt", "no schema revision")
+    if not (_is_int(first) and _is_int(last) and 0 < first <= last):
         raise Refused("corrupt", "first_seq and last_seq must be positive, first ≤ last")
     rows = parse_rows(document)
     for row in rows:
@@ -229,11 +260,11 @@ def parse_up(document: dict[str, Any]) -> UpBatch:
     oldest = document.get("oldest_pending_at")
     return UpBatch(
         site,
-        str(document["schema"]),
+        schema,
         first,
         last,
         rows,
-        pending if isinstance(pending, int) and not isinstance(pending, bool) else 0,
+        pending if _is_int(pending) else 0,
         oldest if isinstance(oldest, str) else None,
         FORMAT,
     )

@@ -26,6 +26,9 @@ def start_central_sync(app: FastAPI, engine: Engine, health: HealthBoard, alarm_
 
     def summary() -> dict[str, object]:
         overview = operations.halls_overview(engine, alarm_s)
+        late = [f"{h['site']}: {h['alarm_reason']}" for h in overview["halls"] if h["alarm"]]
+        # A hall silent or behind past the threshold makes central "degraded" (and is logged).
+        health.set("sync", "degraded" if late else "connected", "; ".join(late) or "halls current")
         return {
             "alarms": overview["alarms"],
             "halls": {

@@ -103,17 +103,18 @@ def halls_overview(engine: Engine, alarm_after_s: float) -> dict[str, Any]:
         oldest = peer.hall_oldest_pending_at if peer else None
         lag_s = (now - oldest).total_seconds() if oldest else 0.0
         # A hall is late when it has not been heard from, or what it holds is getting old.
-        alarm = peer is None or peer.token_sha256 is None
-        reason = "not registered for sync" if alarm else None
-        if not alarm and (silent_s is None or silent_s > alarm_after_s):
-            alarm, reason = True, "no contact" if silent_s is None else f"silent {silent_s:.0f} s"
-        elif not alarm and lag_s > alarm_after_s:
+        registered = peer is not None and peer.token_sha256 is not None
+        # A hall with no sync token is not syncing by choice (not yet opened): listed, no alarm.
+        alarm, reason = False, None if registered else "not registered for sync"
+        if registered and silent_s is not None and silent_s > alarm_after_s:
+            alarm, reason = True, f"silent {silent_s:.0f} s"
+        elif registered and lag_s > alarm_after_s:
             alarm, reason = True, f"oldest unsent change {lag_s:.0f} s old"
         halls.append(
             {
                 "site": site.code,
                 "name_zh": site.name_zh,
-                "registered": peer is not None and peer.token_sha256 is not None,
+                "registered": registered,
                 "up_seq": peer.up_seq if peer else 0,
                 "up_rows": peer.up_rows if peer else 0,
                 "last_up_at": _iso(peer.last_up_at if peer else None),

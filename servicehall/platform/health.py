@@ -54,15 +54,16 @@ class HealthBoard:
             return self._components.get(component)
 
     def snapshot(self) -> dict[str, Any]:
-        with self._lock:
-            components = dict(self._components)
-        ok = all(c.state == "connected" for c in components.values())
+        # Sections first: a section may set a component's state (central's sync alarms do).
         extras: dict[str, Any] = {}
         for name, provider in self._extras.items():
             try:
                 extras[name] = provider()
             except Exception as err:  # /health must answer even when a section cannot
                 extras[name] = {"error": f"{type(err).__name__}: {err}"}
+        with self._lock:
+            components = dict(self._components)
+        ok = all(c.state == "connected" for c in components.values())
         return {
             **extras,
             "site": self.site,

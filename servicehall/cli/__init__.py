@@ -13,12 +13,13 @@ from servicehall.cli import (
     report,
     seed,
     staff,
+    sync,
     terminals,
 )
 from servicehall.cli import gps_bridge as gps_bridge_command
 from servicehall.cli.root import cli
 
-for module in (db, seed, processes, report, terminals, staff, demo, payments):
+for module in (db, seed, processes, sync, report, terminals, staff, demo, payments):
     module.register(cli)
 cli.add_command(devices.devices)
 console.register(cli)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import click
 
-from servicehall.cli.root import settings_of
+from servicehall.cli.root import Group, settings_of
+from servicehall.cli.sync import provision_command
 
 
 @click.command()
@@ -21,14 +22,20 @@ def central(ctx: click.Context, port: int | None) -> None:
         serve([s.endpoint for s in sites])
 
 
-@click.command()
+@click.group(cls=Group, invoke_without_command=True)
 @click.option("--site", help="The hall's site code (default from config: hall-xicheng).")
 @click.option(
     "--port", type=click.IntRange(0, 65535), help="HTTP port (default from config: 8701)."
 )
 @click.pass_context
 def hall(ctx: click.Context, site: str | None, port: int | None) -> None:
-    """Run a hall process: the hall database, the hall API on the LAN, the link to central."""
+    """Run a hall process: the hall database, the hall API on the LAN, the link to central.
+
+    `servicehall hall --site S` runs the hall; `servicehall hall provision …` builds a new
+    hall's database from central first.
+    """
+    if ctx.invoked_subcommand is not None:
+        return
     from servicehall.bootstrap import build_hall, closing_all
     from servicehall.platform.runner import serve
 
@@ -39,4 +46,5 @@ def hall(ctx: click.Context, site: str | None, port: int | None) -> None:
 
 def register(cli: click.Group) -> None:
     cli.add_command(central)
+    hall.add_command(provision_command)
     cli.add_command(hall)

@@ -15,6 +15,7 @@ outbox gaps, reference tables that differ. Exit status 1 if anything was lost or
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 import tempfile
 import time
@@ -33,6 +34,9 @@ def main() -> int:
     parser.add_argument("--interval", type=float, default=0.02, help="a hall's pause per op")
     parser.add_argument("--keep", type=Path, help="run in this folder and keep the logs")
     args = parser.parse_args()
+    # A SIGTERM (or SIGINT in a background job, where it is ignored) still cleans up: the
+    # processes, the proxies and the PostgreSQL database go in the harness's finally.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 
     started = time.monotonic()
 

@@ -8,6 +8,7 @@ import os
 import socket
 import subprocess
 from pathlib import Path
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 import click
@@ -15,17 +16,23 @@ from sqlalchemy import Engine
 
 from servicedb.models import DeviceKind
 from servicedb.types import utcnow
-from servicehall.bootstrap import CentralSite, build_central, build_hall, closing_all
+from servicehall.bootstrap import CentralSite, HallSite, build_central, build_hall, closing_all
+from servicehall.cli.sync import provision_site
 from servicehall.config import Settings
 from servicehall.demo.crews import start_demo_field
 from servicehall.demo.day import DemoDay, demo_clock
+from servicehall.demo.hallday import SimClock
 from servicehall.demo.kiosk_walkthrough import QrPhone, start_kiosk
 from servicehall.demo.seed import city
 from servicehall.demo.seeding import run_seed
+from servicehall.demo.sync_show import OfflineShow, share_vip_cards_citywide
 from servicehall.errors import UserFacingError
 from servicehall.hall.tokens import issue_token
+from servicehall.platform.database import close_database, open_database
 from servicehall.platform.embedded_broker import free_port
-from servicehall.platform.runner import serve
+from servicehall.platform.runner import serve, serving
+from sync.central_side import issue_token as issue_sync_token
+from sync.faultproxy import FaultProxy
 
 log = logging.getLogger(__name__)
 
@@ -59,12 +66,20 @@ def run_demo(
     )
 
     click.echo(
-        f"servicehall demo: seeding a city of {premises:,} premises into {data_dir}", err=True
+        f"servicehall demo: seeding a city of {premises:,} premises into central's database "
+        f"in {data_dir}",
+        err=True,
     )
-    # Same seed into both: the hall starts with the same reference data central has, as
-    # sync will keep it later; the ids agree, so nothing is duplicated when sync arrives.
-    for site in (settings.central.site, DEMO_HALL):
-        run_seed(settings, site, premises=premises, seed=DEMO_SEED, as_of=None, show_progress=False)
+    # Only central is seeded: the hall is provisioned from central over HTTP below, as a new
+    # hall would be (`servicehall hall provision`), and then syncs with it.
+    run_seed(
+        settings,
+        settings.central.site,
+        premises=premises,
+        seed=DEMO_SEED,
+        as_of=None,
+        show_progress=False,
+    )
 
     settings = settings.model_copy(
         update={
@@ -83,12 +98,13 @@ def run_demo(
     clock = demo_clock(ZoneInfo("Asia/Shanghai"), minutes)
     central = build_central(settings)
     _demo_dispatch(central)
-    with closing_all([central]) as sites:
-        hall = build_hall(
-            settings, DEMO_HALL, voice_dir=data_dir / "voice", clock=clock, money_clock=utcnow
+    with closing_all([central]) as sites, serving([central.endpoint]) as (central_base,):
+        # Central serves first (on a thread of its own): the hall is built from it.
+        click.echo(f"central listening on {central_base}  (health: {central_base}/health)")
+        hall, show, proxy, tokens = _hall_from_central(
+            settings, central, central_base, clock, minutes
         )
         sites.append(hall)
-        tokens = _demo_tokens(hall.engine)
         broker = central.broker
         assert broker is not None  # noqa: S101 - mode "embedded" was set just above
         click.echo(f"MQTT broker (embedded) listening on mqtt://{broker.host}:{broker.port}")
@@ -135,9 +151,12 @@ def run_demo(
         )
         stop_hint = f"stops by itself after {minutes:g} minute(s)" if minutes else "Ctrl-C stops it"
         click.echo(f"servicehall demo is up; {stop_hint}")
+        show.start()
         try:
-            serve([s.endpoint for s in sites], minutes=minutes)
+            serve([hall.endpoint], minutes=minutes)
         finally:
+            show.stop()
+            proxy.stop()
             kiosk.terminate()
             try:
                 kiosk.wait(10)
@@ -152,7 +171,67 @@ def run_demo(
         (data_dir / "health.json").write_text(
             json.dumps(final, indent=2, ensure_ascii=False), encoding="utf-8"
         )
+        show.write(data_dir / "sync.json")
     click.echo("servicehall demo stopped cleanly")
+
+
+def _hall_from_central(
+    settings: Settings,
+    central: CentralSite,
+    central_base: str,
+    clock: SimClock,
+    minutes: float | None,
+) -> tuple[HallSite, OfflineShow, FaultProxy, dict[str, str]]:
+    """Provision the hall's database from central over HTTP, then run the hall syncing with
+    central through a fault proxy the demo cuts for a while (``sync_show``)."""
+    share_vip_cards_citywide()  # a stopgap, see its docstring
+    token = issue_sync_token(central.engine, DEMO_HALL)
+    outcome = provision_site(settings, DEMO_HALL, central_base, token, show_progress=False)
+    click.echo(
+        f"hall {DEMO_HALL} provisioned from central over HTTP: {outcome.rows:,} rows in "
+        f"{outcome.tables} tables in {outcome.seconds:.1f} s"
+    )
+    # The kiosk's and counter's tokens, before the hall (and its sync agent) runs: the token
+    # store's read-then-write transaction would otherwise meet the agent's first writes.
+    engine = open_database(settings.database_url(DEMO_HALL), auto_upgrade=True)
+    try:
+        tokens = _demo_tokens(engine)
+    finally:
+        close_database(engine)
+    where = urlsplit(central_base)
+    proxy = FaultProxy(where.hostname or "127.0.0.1", where.port or 80)
+    proxy.start()
+    settings = settings.model_copy(
+        update={
+            "hall": settings.hall.model_copy(
+                update={"central_url": proxy.url, "sync_token": token, "sync_interval_s": 1.0}
+            )
+        }
+    )
+    data_dir = settings.paths.data_dir
+    try:
+        hall = build_hall(
+            settings, DEMO_HALL, voice_dir=data_dir / "voice", clock=clock, money_clock=utcnow
+        )
+    except BaseException:
+        proxy.stop()
+        raise
+    cut_at, offline = OfflineShow.timed_for(minutes)
+    show = OfflineShow(
+        proxy,
+        hall.engine,
+        central.engine,
+        DEMO_HALL,
+        cut_at,
+        offline,
+        settings.central.sync_lag_alarm_s,
+        say=click.echo,
+    )
+    click.echo(
+        f"sync: {DEMO_HALL} syncs with central through a link the demo cuts after {cut_at:.0f} s "
+        f"for {offline:.0f} s (`servicehall sync status`; summary in {data_dir / 'sync.json'})"
+    )
+    return hall, show, proxy, tokens
 
 
 # Central's demo staff (demo data only; a real centre uses `servicehall console add-staff`).

@@ -114,13 +114,22 @@ class SyncAgent:
             from sync.wire import check_versions
 
             check_versions(document, self.settings.schema, we_are="hall")
-            nxt = document.get("next") or {}
+            nxt = document.get("next")
+            if not (
+                isinstance(nxt, dict)
+                and all(
+                    isinstance(nxt.get(k), int) and not isinstance(nxt.get(k), bool) and nxt[k] >= 0
+                    for k in ("txid", "seq")
+                )
+                and isinstance(document.get("more"), bool)
+            ):
+                raise Refused("corrupt", "central's page has no valid next cursor", 502)
             page = DownPage(
                 str(document["schema"]),
                 parse_rows(document),
-                int(nxt.get("txid", cursor[0])),
-                int(nxt.get("seq", cursor[1])),
-                bool(document.get("more")),
+                nxt["txid"],
+                nxt["seq"],
+                document["more"],
             )
             received += hall_side.apply_down(self.engine, page, cursor)
             if not page.more:

@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Engine, func, select, tuple_
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from servicedb.engine import make_session_factory
@@ -93,6 +94,16 @@ def apply_up(engine: Engine, hall: Hall, batch: UpBatch) -> Ack:
     """
     if batch.site != hall.code:
         raise Refused("forbidden", f"batch names site '{batch.site}', token is '{hall.code}'", 403)
+    try:
+        return _apply_up(engine, hall, batch)
+    except IntegrityError as err:
+        # A row that breaks a constraint (a reused idempotency key, a missing parent): the
+        # transaction rolled back, nothing is applied, and the hall is told which.
+        detail = str(err.orig).splitlines()[0] if err.orig else str(err)
+        raise Refused("row", f"a row breaks a constraint at central: {detail}", 409) from err
+
+
+def _apply_up(engine: Engine, hall: Hall, batch: UpBatch) -> Ack:
     writer = make_session_factory(engine, serialised_writes=True)
     with writer() as session, session.begin():
         peer = session.get(SyncPeer, hall.site_id, with_for_update=True)
@@ -149,6 +160,18 @@ def _apply_up_rows(session: Session, hall: Hall, rows: list[WireRow]) -> None:
                                 f"{name} row {key_text(table, v)} is from another site",
                                 403,
                             )
+                    # An id central already holds for another site is not this hall's to
+                    # overwrite, whatever origin the incoming row claims.
+                    taken = session.scalars(
+                        select(table.c.id).where(
+                            table.c.id.in_([v["id"] for v in values]),
+                            table.c.origin_site_id != hall.site_id,
+                        )
+                    ).first()
+                    if taken is not None:
+                        raise Refused(
+                            "forged_origin", f"{name} row {taken} belongs to another site", 403
+                        )
                     upsert(session, table, synced.up, values)
             except BadRow as err:
                 raise Refused("row", str(err)) from err

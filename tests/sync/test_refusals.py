@@ -359,40 +359,34 @@ def test_a_gap_is_refused_and_a_replay_changes_nothing(world: World) -> None:
     not_wedged(world)
 
 
-# --- known gaps in central_side (see the report of issue #9); strict, so a fix flips them ---
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="central_side._apply_up_rows checks the row's origin, not the origin of the row "
-    "it overwrites: a STATE upsert by id takes over another hall's ticket",
-)
+# --- a hall may not overwrite another's row; a constraint breach is a refusal, not a 500 ---
 def test_a_hall_cannot_take_over_another_halls_row(world: World) -> None:
+    ours = document(work(world))
+    not_wedged(world)  # this hall's ticket is at central now, as this hall's
+    ticket = rows_of(ours, "queue_tickets")[0]
     other = central_side.Hall(world.other_site_id, OTHER)
-    theirs = document(work(world))
-    ticket = rows_of(theirs, "queue_tickets")[0]
-    # The other hall's own ticket, as central has it (sent honestly by that hall).
-    ticket["v"]["origin_site_id"] = str(other.site_id)
     with Session(world.central.engine) as session:
         peer = session.get(SyncPeer, other.site_id)
         assert peer is not None
-        seq = ticket["seq"] = peer.up_seq + 1
-    sent = {**theirs, "rows": [ticket], "site": OTHER, "first_seq": seq, "last_seq": seq}
+        seq = peer.up_seq + 1
+    # The other hall claims the ticket as its own (origin rewritten to itself).
+    hijack = {**ticket, "seq": seq}
+    hijack["v"] = {**ticket["v"], "origin_site_id": str(other.site_id), "number": "X999"}
+    sent = {**ours, "rows": [hijack], "site": OTHER, "first_seq": seq, "last_seq": seq}
     sent["digest"] = wire.digest(sent["rows"])
-    central_side.apply_up(world.central.engine, other, wire.parse_up(sent))
-    not_wedged(world)  # this hall's own rows (the ticket's events) arrive meanwhile
-    ours = document(work(world))
-    ours["last_seq"] += 1
-    hijack = {**ticket, "seq": ours["last_seq"]}
-    hijack["v"] = {**ticket["v"], "origin_site_id": str(world.hall.site_id), "number": "X999"}
-    refused(world, repack({**ours, "rows": [*ours["rows"], hijack]}), 403, "forged_origin")
+    before = central_state(world.central.engine)
+    with pytest.raises(wire.Refused) as refusal:
+        central_side.apply_up(world.central.engine, other, wire.parse_up(sent))
+    assert refusal.value.code == "forged_origin"
+    assert refusal.value.status == 403
+    assert central_state(world.central.engine) == before
+    with Session(world.central.engine) as session:
+        number = session.execute(
+            text("SELECT number FROM queue_tickets WHERE number = 'X999'")
+        ).first()
+    assert number is None
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=Exception,
-    reason="central_side.apply_up lets an IntegrityError (a duplicate idempotency key, a "
-    "missing foreign key) escape: a 500, not a refusal in the error shape",
-)
 def test_a_row_breaking_a_constraint_is_refused_in_the_error_shape(world: World) -> None:
     doc = document(work(world, payment=True))
     with Session(world.central.engine) as session:

@@ -305,13 +305,25 @@ def _hall_status(settings: Settings, site: str, as_json: bool) -> int:
         status = operations.hall_status(engine)
     finally:
         close_database(engine)
-    failing = [name for name, d in status.items() if d.last_error]
-    ok = role == roles.HALL and not failing
+    # Behind for longer than central would tolerate is an alarm here too, even before an
+    # error is recorded (a link that hangs rather than fails).
+    limit = settings.central.sync_lag_alarm_s
+    alarms = {
+        name: f"{name}: {d.last_error}"
+        if d.last_error
+        else f"{name}: {'oldest unsent change' if name == 'up' else 'no page from central for'} "
+        f"{d.lag_s:.0f} s (alarm after {limit:g} s)"
+        for name, d in status.items()
+        if d.last_error or (d.lag_s is not None and d.lag_s > limit)
+    }
+    ok = role == roles.HALL and not alarms
     if as_json:
         document = {
             "site": site,
             "syncing": role == roles.HALL,
             "ok": ok,
+            "alarm_after_s": limit,
+            "alarms": list(alarms.values()),
             **{name: d.as_json() for name, d in status.items()},
         }
         click.echo(json.dumps(document, indent=2, ensure_ascii=False))
@@ -331,7 +343,7 @@ def _hall_status(settings: Settings, site: str, as_json: bool) -> int:
         )
         if d.last_error:
             click.echo(f"       last error {_ago(d.last_error_at)}: {d.last_error}")
-    click.echo("ok" if ok else f"failing: {', '.join(failing)}")
+    click.echo("ok" if ok else "\n".join(f"ALARM {a}" for a in alarms.values()))
     return 0 if ok else 1
 
 

@@ -161,3 +161,34 @@ def share_vip_cards_citywide() -> None:
 
     where.vip_citywide = True  # type: ignore[attr-defined]
     Slice.where = where  # type: ignore[method-assign]
+
+
+def record_attempts_as_a_writer() -> None:
+    """Demo-only stopgap: the hall's agent records each attempt in a write transaction.
+
+    ``sync.hall_side.record_attempt`` reads its cursor in a deferred transaction and then
+    updates it; on SQLite in WAL mode, when the hall day commits in between, the upgrade to
+    a writer fails at once with "database is locked" (busy_timeout does not apply to it), and
+    the agent logs a failed cycle. Taking the write lock at BEGIN (as ``apply_down`` does)
+    makes it wait its turn instead. Remove once ``sync/hall_side.py`` does the same.
+    """
+    from servicedb.engine import make_session_factory
+    from sync import hall_side
+
+    if getattr(hall_side.record_attempt, "as_writer", False):
+        return
+
+    def record_attempt(engine: Engine, name: str, error: str | None) -> None:
+        writer = make_session_factory(engine, serialised_writes=True)
+        with writer() as session, session.begin():
+            cursor = hall_side._cursor(session, name)
+            now = utcnow()
+            cursor.last_attempt_at = now
+            if error is None:
+                cursor.last_success_at = now
+            else:
+                cursor.last_error = error[:500]
+                cursor.last_error_at = now
+
+    record_attempt.as_writer = True  # type: ignore[attr-defined]
+    hall_side.record_attempt = record_attempt

@@ -265,6 +265,16 @@ def test_status_at_a_hall_and_at_central(central: Central, tmp_path: Path) -> No
         engine.dispose()
     again = run("sync", "status", "--json", env=env)
     assert again.returncode == 0 and json.loads(again.stdout)["ok"] is True
+    # No error, but longer since central's last page than the threshold allows: an alarm.
+    behind = run(
+        "sync",
+        "status",
+        "--site",
+        "hall-xicheng",
+        env={**env, "SERVICEHALL_CENTRAL__SYNC_LAG_ALARM_S": "0.001"},
+    )
+    assert behind.returncode == 1
+    assert "ALARM down: no page from central" in behind.stdout
 
     # Central's list: the hall has been heard from; with a tiny threshold it is an alarm.
     listed = run("sync", "status", "--central", "--site", "hall-xicheng", env=central.env)

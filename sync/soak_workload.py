@@ -9,6 +9,7 @@ sync must never order anything by a clock.
 
 from __future__ import annotations
 
+import contextlib
 import random
 import uuid
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ from domain.bus import EventBus
 from domain.kiosk_site import KioskSite
 from domain.payments import CardApproval, PaymentLedger
 from domain.queueing.engine import HallQueue
+from domain.queueing.errors import CalledNotResolved, QueueError
 from domain.uow import UnitsOfWork
 from domain.work_orders_intake import FaultIntake, Report
 from servicedb.models import Account, Street
@@ -89,7 +91,14 @@ class HallWork:
                 self.refused += 1
             self._signed = True
         self.queue.take_ticket(self.rng.choice(["payment", "enquiry"]))
-        called = self.queue.call_next(1)
+        try:
+            called = self.queue.call_next(1)
+        except CalledNotResolved:
+            # The previous process was killed between calling a ticket and finishing it.
+            with contextlib.suppress(QueueError):
+                self.queue.start(1)
+            self.queue.finish(1)
+            called = self.queue.call_next(1)
         if called is not None:
             self.queue.start(1)
             self.queue.finish(1)

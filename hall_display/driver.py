@@ -95,7 +95,8 @@ class DisplayLoop:
     def stop(self) -> None:
         self._stop.set()
         self._wake.set()
-        self._thread.join(5)
+        if self._thread.is_alive():  # a hall that failed to start never started its loop
+            self._thread.join(5)
 
     def tick(self) -> BoardContent:
         content = self._compute(self._clock())

@@ -59,7 +59,8 @@ class SyncAgent:
     _stop: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = None
     _wake: threading.Event = field(default_factory=threading.Event)
-    _last_drift_check: float = float("-inf")
+    # Provisioning or the last run left the hall matching: the first check waits its turn.
+    _last_drift_check: float = field(default_factory=time.monotonic)
 
     def __post_init__(self) -> None:
         if self.client is None:

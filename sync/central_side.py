@@ -38,7 +38,8 @@ def token_hash(token: str) -> str:
 
 def issue_token(engine: Engine, code: str, *, rekey: bool = False) -> str:
     """A hall's sync token, printed once; central keeps only its SHA-256."""
-    with Session(engine) as session, session.begin():
+    writer = make_session_factory(engine, serialised_writes=True)
+    with writer() as session, session.begin():
         site = session.scalar(select(Site).where(Site.code == code))
         if site is None or site.kind is not SiteKind.HALL:
             raise Refused("unknown_site", f"no hall '{code}' at central", 404)
@@ -277,7 +278,8 @@ def _with_customers(session: Session, wanted: list[Any], accounts: list[Any]) ->
 
 def _record_down(engine: Engine, hall: Hall, acked: tuple[int, int]) -> None:
     """The hall asks from ``acked``: everything before it is applied there."""
-    with Session(engine) as session, session.begin():
+    writer = make_session_factory(engine, serialised_writes=True)
+    with writer() as session, session.begin():
         peer = session.get(SyncPeer, hall.site_id)
         if peer is not None:
             peer.down_txid, peer.down_seq = acked

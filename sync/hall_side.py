@@ -72,7 +72,7 @@ def build_batch(
 
 def acknowledge(engine: Engine, through_seq: int) -> None:
     """Central has everything up to ``through_seq``: only now is it pruned."""
-    with Session(engine) as session, session.begin():
+    with _writer(engine) as session, session.begin():
         session.execute(delete(SyncChange).where(SyncChange.seq <= through_seq))
         cursor = _cursor(session, UP)
         cursor.seq = max(cursor.seq, through_seq)
@@ -80,7 +80,7 @@ def acknowledge(engine: Engine, through_seq: int) -> None:
 
 
 def record_attempt(engine: Engine, name: str, error: str | None) -> None:
-    with Session(engine) as session, session.begin():
+    with _writer(engine) as session, session.begin():
         cursor = _cursor(session, name)
         now = utcnow()
         cursor.last_attempt_at = now
@@ -169,6 +169,12 @@ def _defer_foreign_keys(session: Session) -> None:
     # Within a page, checked at commit: a page is consistent as a whole, not row by row.
     if session.get_bind().dialect.name == "sqlite":
         session.connection().exec_driver_sql("PRAGMA defer_foreign_keys = ON")
+
+
+def _writer(engine: Engine) -> Session:
+    """Read-then-write on SQLite takes the write lock at BEGIN, or meets "database is
+    locked" when the hall commits in between (WAL cannot upgrade a stale reader)."""
+    return make_session_factory(engine, serialised_writes=True)()
 
 
 def _cursor(session: Session, name: str) -> SyncCursor:

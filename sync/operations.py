@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
+from servicedb.engine import make_session_factory
 from servicedb.models import Site, SiteKind, SyncCursor, SyncPeer
 from servicedb.types import utcnow
 from sync import hall_side
@@ -21,7 +22,8 @@ from sync.central_side import Hall
 
 
 def record_refusal(engine: Engine, hall: Hall, error: str) -> None:
-    with Session(engine) as session, session.begin():
+    writer = make_session_factory(engine, serialised_writes=True)
+    with writer() as session, session.begin():
         peer = session.get(SyncPeer, hall.site_id)
         if peer is not None:
             peer.last_error = error[:500]

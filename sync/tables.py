@@ -35,6 +35,7 @@ from servicedb.models import (
     Meter,
     Premises,
     ServiceCategory,
+    VipCard,
     WorkOrder,
 )
 
@@ -130,13 +131,13 @@ class Slice:
         if name in ("accounts",):
             return self._premises(c.premises_id)
         if name == "customers":
-            return c.id.in_(select(Account.customer_id).where(self._premises(Account.premises_id)))
+            # Key-account (VIP) holders go to every hall: their card works at any of them.
+            return or_(
+                c.id.in_(select(Account.customer_id).where(self._premises(Account.premises_id))),
+                c.id.in_(select(VipCard.customer_id)),
+            )
         if name in ("account_phones", "meters", "bills", "customer_cards"):
             return self._account(c.account_id)
-        if name == "vip_cards":
-            return c.customer_id.in_(
-                select(Account.customer_id).where(self._premises(Account.premises_id))
-            )
         if name == "bill_lines":
             return c.bill_id.in_(select(Bill.id).where(self._account(Bill.account_id)))
         if name == "meter_readings":

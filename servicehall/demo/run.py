@@ -27,8 +27,6 @@ from servicehall.demo.seed import city
 from servicehall.demo.seeding import run_seed
 from servicehall.demo.sync_show import (
     OfflineShow,
-    record_attempts_as_a_writer,
-    share_vip_cards_citywide,
 )
 from servicehall.errors import UserFacingError
 from servicehall.hall.tokens import issue_token
@@ -189,8 +187,6 @@ def _hall_from_central(
     """Provision the hall's database from central over HTTP, then run the hall syncing with
     central through a fault proxy the demo cuts for a while (``sync_show``)."""
     # Stopgaps for two bugs in the sync package (see their docstrings); both go when fixed.
-    share_vip_cards_citywide()
-    record_attempts_as_a_writer()
     token = issue_sync_token(central.engine, DEMO_HALL)
     outcome = provision_site(settings, DEMO_HALL, central_base, token, show_progress=False)
     click.echo(

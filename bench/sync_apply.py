@@ -37,10 +37,10 @@ from servicedb import migrate
 from servicedb.engine import make_engine
 from servicedb.models import Site
 from servicehall.demo.seed import seed_city
+from servicehall.synclab.workload import HallWork
 from sync import central_side, roles
 from sync.hall_side import DEFAULT_BATCH_ROWS
 from sync.rows import decode_row, encode_row, key_text
-from sync.soak_workload import HallWork
 from sync.tables import BY_NAME
 from sync.wire import UpBatch, WireRow
 

@@ -8,7 +8,7 @@ agent pushes and pulls through a fault proxy. The schedule shuffles ``--kills`` 
 hall or central, at a random instant, then restarted) with ``--cuts`` link faults (drop,
 stall, reset after central answered, truncate, blackhole the answer; sometimes every open
 connection reset too). Then the faults stop, every hall drains, and the report is made with
-set checks (``sync.soak``): rows made at the halls, rows at central, lost, duplicated,
+set checks (``servicehall.synclab.soak``): rows made at the halls, rows at central, lost, duplicated,
 outbox gaps, reference tables that differ. Exit status 1 if anything was lost or doubled.
 """
 
@@ -21,7 +21,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from sync.soak import Testbed
+from servicehall.synclab.soak import Testbed
 
 
 def main() -> int:

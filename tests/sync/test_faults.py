@@ -19,12 +19,12 @@ from sqlalchemy.orm import Session
 
 from servicedb.engine import make_engine
 from servicedb.models import QueueTicket, SyncChange, SyncPeer
+from servicehall.synclab.soak import Testbed
+from servicehall.synclab.testbed import agent_settings
+from servicehall.synclab.workload import HallWork
 from sync import hall_side
 from sync.agent import SyncAgent
 from sync.faultproxy import Fault
-from sync.soak import Testbed
-from sync.soak_workload import HallWork
-from sync.testbed import agent_settings
 
 
 def _converged(bed: Testbed) -> None:

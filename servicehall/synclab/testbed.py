@@ -1,11 +1,11 @@
-"""Processes for the sync fault-injection harness (``sync.soak``): central serving its app with
+"""Processes for the sync fault-injection harness (``servicehall.synclab.soak``): central serving its app with
 sync on uvicorn, and a hall making tickets, payments and fault reports beside its sync agent.
 
 Test and benchmark tooling, not production code: each runs as its own process so that the
 harness can ``kill -9`` it at any instant, between any two statements.
 
-    python -m sync.testbed central --db URL --port P
-    python -m sync.testbed hall --db URL --central URL --site S --token T --seed K [--ops N]
+    python -m servicehall.synclab.testbed central --db URL --port P
+    python -m servicehall.synclab.testbed hall --db URL --central URL --site S --token T --seed K [--ops N]
 
 A hall with ``--ops 0`` makes nothing and syncs until its outbox is empty and central has
 nothing more for it ("drained"), then exits 0. Each process writes progress lines to stdout.
@@ -27,9 +27,9 @@ from sqlalchemy.orm import Session
 from servicedb import migrate
 from servicedb.engine import make_engine
 from servicedb.models import Site
+from servicehall.synclab.workload import HallWork
 from sync import hall_side
 from sync.agent import AgentSettings, SyncAgent
-from sync.soak_workload import HallWork
 
 # Short back-off and timeouts: a cut link is noticed and retried within a second or two.
 AGENT_TIMEOUT_S = 2.0
@@ -137,7 +137,7 @@ def drain(agent: SyncAgent, deadline_s: float) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m sync.testbed")
+    parser = argparse.ArgumentParser(prog="python -m servicehall.synclab.testbed")
     sub = parser.add_subparsers(dest="what", required=True)
     central = sub.add_parser("central", help="serve central's app with sync")
     central.add_argument("--db", required=True)

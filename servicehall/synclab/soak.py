@@ -41,7 +41,7 @@ from sync.faultproxy import FAILURES, Fault, FaultProxy, random_fault
 from sync.rows import encode_row
 from sync.tables import UP, Slice
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]  # the project root (servicehall/synclab/…)
 PG_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 HALLS = ("hall-xicheng", "hall-guanganmen")
 START_TIMEOUT_S = 60.0
@@ -160,7 +160,7 @@ class HallSpec:
 
 
 def _python() -> list[str]:
-    return [sys.executable, "-m", "sync.testbed"]
+    return [sys.executable, "-m", "servicehall.synclab.testbed"]
 
 
 @dataclass

@@ -2,7 +2,7 @@
 payments of bills, fault reports, each through the domain's own commands and so each in its
 own business transaction with its outbox rows.
 
-Test and benchmark tooling, not production code (``sync.testbed`` runs it in a hall process).
+Test and benchmark tooling, not production code (``servicehall.synclab.testbed`` runs it in a hall process).
 The hall's clock is its own: ``offset`` puts it hours or days away from central's, because
 sync must never order anything by a clock.
 """

@@ -57,7 +57,8 @@ def issue_token(engine: Engine, code: str, *, rekey: bool = False) -> str:
             session.add(peer)
         elif peer.token_sha256 and not rekey:
             raise Refused("has_token", f"hall '{code}' has a sync token; --rekey replaces it", 409)
-        token = secrets.token_urlsafe(32)
+        # A prefix says what it is in a config file, and keeps it from starting with "-".
+        token = "shsync_" + secrets.token_urlsafe(32)
         peer.token_sha256 = token_hash(token)
     return token
 

@@ -146,8 +146,7 @@ class HallSpec:
             self.proxy.url,
             "--site",
             self.site,
-            "--token",
-            self.token,
+            f"--token={self.token}",  # a token may begin with "-"
             "--seed",
             str(self.seed * 1000 + self.proc.starts),
             "--ops",

@@ -24,7 +24,9 @@ from sync.wire import CONTENT_TYPE, DownPage, Refused, encode_up, parse_rows, un
 
 log = logging.getLogger(__name__)
 
-Report = Callable[[str, str], None]  # (state, detail) for the health board
+Report = Callable[[str, str], None]
+HELD_RETRIES = 20
+HELD_WAIT_S = 0.1  # (state, detail) for the health board
 
 
 @dataclass
@@ -103,6 +105,7 @@ class SyncAgent:
         """Apply central's pages until it has nothing more; the rows received."""
         assert self.client is not None  # noqa: S101
         received = 0
+        waits = 0
         while not self._stop.is_set():
             cursor = hall_side.down_cursor(self.engine)
             response = self.client.get(
@@ -133,7 +136,14 @@ class SyncAgent:
                 document["more"],
             )
             received += hall_side.apply_down(self.engine, page, cursor)
+            held = document.get("held", 0)
             if not page.more:
+                if isinstance(held, int) and held > 0 and waits < HELD_RETRIES:
+                    # Central holds committed changes behind a transaction still running;
+                    # they are usually free within milliseconds.
+                    waits += 1
+                    self._stop.wait(HELD_WAIT_S)
+                    continue
                 return received
         return received
 

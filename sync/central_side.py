@@ -244,11 +244,18 @@ def serve_down(
     slice_ = slice_of(engine, hall)
     with Session(engine) as session, session.begin():
         query = select(SyncChange.table_name, SyncChange.row_key, SyncChange.seq, SyncChange.txid)
+        held = 0
         if session.get_bind().dialect.name == "postgresql":
-            query = query.where(
-                tuple_(SyncChange.txid, SyncChange.seq) > tuple_(*after),
-                SyncChange.txid < _xmin(session),
-            ).order_by(SyncChange.txid, SyncChange.seq)
+            xmin = _xmin(session)
+            later = tuple_(SyncChange.txid, SyncChange.seq) > tuple_(*after)
+            query = query.where(later, SyncChange.txid < xmin).order_by(
+                SyncChange.txid, SyncChange.seq
+            )
+            # Committed changes waiting behind a transaction still running (in any database
+            # of the cluster): the hall is told, so it asks again soon rather than idling.
+            held = int(
+                session.scalar(select(func.count()).where(later, SyncChange.txid >= xmin)) or 0
+            )
         else:
             query = query.where(SyncChange.seq > after[1]).order_by(SyncChange.seq)
         changes = session.execute(query.limit(limit)).all()
@@ -266,7 +273,7 @@ def serve_down(
     else:
         nxt = after
     _record_down(engine, hall, after)
-    return DownPage(schema, rows, nxt[0], nxt[1], more=len(changes) == limit)
+    return DownPage(schema, rows, nxt[0], nxt[1], more=len(changes) == limit, extra={"held": held})
 
 
 def _with_customers(session: Session, wanted: list[Any], accounts: list[Any]) -> list[Any]:

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from servicedb.models import Announcement, Site, Zone
 from servicedb.types import utcnow
+from sync import central_side, hall_side
 from tests.sync.harness import provision_hall, start_central
 
 
@@ -33,6 +34,15 @@ def test_an_earlier_change_committed_later_still_comes_down(
     with Session(central.engine) as quick, quick.begin():
         quick.get(Zone, second).name_zh = "后写先提交"  # type: ignore[union-attr]
 
+    # While the slow one is open, the quick change is held back, and the hall is told so.
+    page = central_side.serve_down(
+        central.engine,
+        central_side.Hall(hall.site_id, "hall-xicheng"),
+        hall_side.down_cursor(hall.engine),
+        central.schema,
+    )
+    assert {r.key for r in page.rows if r.table == "zones"} == set()
+    assert page.extra["held"] >= 1
     assert hall.agent.cycle().error is None  # the hall pulls while the slow one is open
     slow.commit()
     slow.close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import random
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine, func, select, update
 from sqlalchemy.orm import Session
@@ -22,9 +23,9 @@ from tests.sync.harness import provision_hall, start_central
 from tests.sync.workload import HallDay
 
 
-def _ids(engine: Engine, model: type, *where: object) -> set[object]:
+def _ids(engine: Engine, model: Any, *where: Any) -> set[object]:
     with Session(engine) as session:
-        return set(session.scalars(select(model.id).where(*where)))  # type: ignore[attr-defined]
+        return set(session.scalars(select(model.id).where(*where)))
 
 
 def _count(engine: Engine, model: type) -> int:
@@ -49,7 +50,7 @@ def test_provisioned_hall_round_trip(migrated: Engine, tmp_path: Path) -> None:
     assert result.error is None, result.error
     assert _count(hall.engine, SyncChange) == 0  # acknowledged, so pruned
     for model in (QueueTicket, QueueEvent, Payment, WorkOrder):
-        made = _ids(hall.engine, model, model.origin_site_id == hall.site_id)  # type: ignore[attr-defined]
+        made = _ids(hall.engine, model, model.origin_site_id == hall.site_id)
         assert made, model
         assert made <= _ids(central.engine, model), model
 

@@ -40,7 +40,7 @@ class AgentSettings:
     idle_s: float = 2.0
     timeout_s: float = 10.0
     backoff_min_s: float = 1.0
-    backoff_max_s: float = 60.0
+    backoff_max_s: float = 15.0  # jittered: 200 halls back after an outage do not come at once
     drift_every_s: float = 3600.0  # compare with central this often, when caught up
 
 

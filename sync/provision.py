@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,7 +25,7 @@ from sync import hall_side
 from sync.apply import applying
 from sync.rows import key_text, parse_key
 from sync.tables import BY_NAME, SNAPSHOT
-from sync.wire import Refused, check_versions, parse_rows, unpack
+from sync.wire import Refused, WireRow, check_versions, parse_rows, unpack
 
 Progress = Callable[[str, int, int], None]  # (table, rows done in it, rows in it)
 PAGE_ROWS = 1000
@@ -61,7 +62,12 @@ def _ok(response: httpx.Response) -> httpx.Response:
 
 
 def provision(
-    engine: Engine, client: httpx.Client, schema: str, progress: Progress | None = None
+    engine: Engine,
+    client: httpx.Client,
+    schema: str,
+    progress: Progress | None = None,
+    *,
+    prefetch: bool = True,
 ) -> Provisioned:
     meta = _ok(client.get("/api/v1/sync/snapshot")).json()
     check_versions({"format": 1, "schema": meta.get("schema")}, schema, we_are="hall")
@@ -79,13 +85,18 @@ def provision(
     for synced in SNAPSHOT:
         name = synced.name
         expected = int(meta["tables"].get(name, 0))
-        total += _copy_table(engine, client, name, expected, progress)
+        total += _copy_table(engine, client, name, expected, progress, prefetch)
     _finish(engine, uuid.UUID(meta["site_id"]), int(meta["up_seq"]))
     return Provisioned(len(SNAPSHOT), total, resumed)
 
 
 def _copy_table(
-    engine: Engine, client: httpx.Client, name: str, expected: int, progress: Progress | None
+    engine: Engine,
+    client: httpx.Client,
+    name: str,
+    expected: int,
+    progress: Progress | None,
+    prefetch: bool,
 ) -> int:
     cursor_name = f"provision:{name}"
     with Session(engine) as session:
@@ -96,23 +107,32 @@ def _copy_table(
             return 0  # this table was finished before a cut
         after = cursor.key if cursor is not None else None
     done = 0
-    while True:
+
+    def fetch(after: str | None) -> tuple[list[WireRow], str | None]:
         params: dict[str, Any] = {"limit": PAGE_ROWS}
         if after:
             params["after"] = after
         document = unpack(_ok(client.get(f"/api/v1/sync/snapshot/{name}", params=params)).content)
-        rows = parse_rows(document)
         last = document.get("last")
-        # "" marks a finished table; a key marks where to go on.
-        hall_side.apply_snapshot_rows(
-            engine, rows, cursor_name, last if isinstance(last, str) else ""
-        )
-        done += len(rows)
-        if progress:
-            progress(name, done, expected)
-        if not isinstance(last, str):
-            return done
-        after = last
+        return parse_rows(document), last if isinstance(last, str) else None
+
+    # The next page is fetched while this one is written: central reads and encodes, the
+    # hall decodes and writes, on two cores at once.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="provision-fetch") as pool:
+        coming: Future[tuple[list[WireRow], str | None]] = pool.submit(fetch, after)
+        while True:
+            rows, last = coming.result()
+            if last is not None and prefetch:
+                coming = pool.submit(fetch, last)
+            # "" marks a finished table; a key marks where to go on.
+            hall_side.apply_snapshot_rows(engine, rows, cursor_name, last or "")
+            done += len(rows)
+            if progress:
+                progress(name, done, expected)
+            if last is None:
+                return done
+            if not prefetch:
+                coming = pool.submit(fetch, last)
 
 
 def _finish(engine: Engine, site_id: uuid.UUID, central_up_seq: int) -> None:

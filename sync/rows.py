@@ -9,6 +9,7 @@ reason — a row is applied right or not at all.
 from __future__ import annotations
 
 import enum
+import functools
 import math
 import uuid
 from datetime import UTC, date, datetime, time
@@ -62,18 +63,21 @@ def encode_row(table: Table, row: Row[Any]) -> dict[str, Json]:
     return {c.name: encode_value(c, mapping[c.name]) for c in table.columns}
 
 
+def _where(column: Column[Any]) -> str:
+    return f"{column.table.name}.{column.name}"
+
+
 def decode_value(column: Column[Any], value: Any) -> Any:
-    where = f"{column.table.name}.{column.name}"
     if value is None:
         if not column.nullable:
-            raise BadRow(f"{where}: may not be null")
+            raise BadRow(f"{_where(column)}: may not be null")
         return None
     kind = column.type
     try:
         if isinstance(kind, UTCDateTime):
             parsed = datetime.fromisoformat(_text(value))
             if parsed.tzinfo is None:
-                raise BadRow(f"{where}: a timestamp without a time zone")
+                raise BadRow(f"{_where(column)}: a timestamp without a time zone")
             return parsed.astimezone(UTC)
         if isinstance(kind, Uuid):
             return uuid.UUID(_text(value))
@@ -81,48 +85,50 @@ def decode_value(column: Column[Any], value: Any) -> Any:
             if kind.enum_class is not None:
                 return kind.enum_class(_text(value))
             if value not in kind.enums:
-                raise BadRow(f"{where}: {value!r} is not one of {kind.enums}")
+                raise BadRow(f"{_where(column)}: {value!r} is not one of {kind.enums}")
             return value
         if isinstance(kind, Boolean):
             if not isinstance(value, bool):
-                raise BadRow(f"{where}: expected true or false")
+                raise BadRow(f"{_where(column)}: expected true or false")
             return value
         if isinstance(kind, Integer | BigInteger | SmallInteger):
             if isinstance(value, bool) or not isinstance(value, int):
-                raise BadRow(f"{where}: expected an integer")
+                raise BadRow(f"{_where(column)}: expected an integer")
             # PostgreSQL's width of the column: SQLite would take it, PostgreSQL would not.
             bits = _INT_BITS.get(type(kind), 63)
             if not -(2**bits) <= value < 2**bits:
-                raise BadRow(f"{where}: integer out of range")
+                raise BadRow(f"{_where(column)}: integer out of range")
             return value
         if isinstance(kind, Float):
             if isinstance(value, bool) or not isinstance(value, int | float):
-                raise BadRow(f"{where}: expected a number")
+                raise BadRow(f"{_where(column)}: expected a number")
             number = float(value)
             if not math.isfinite(number):
-                raise BadRow(f"{where}: not a finite number")
+                raise BadRow(f"{_where(column)}: not a finite number")
             return number
         if isinstance(kind, Date):
             return date.fromisoformat(_text(value))
         if isinstance(kind, Time):
             parsed_time = time.fromisoformat(_text(value))
             if parsed_time.tzinfo is not None:
-                raise BadRow(f"{where}: a time of day carries no time zone")
+                raise BadRow(f"{_where(column)}: a time of day carries no time zone")
             return parsed_time
         if isinstance(kind, String | Text):
             text = _text(value)
             length = getattr(kind, "length", None)
             if length is not None and len(text) > length:
-                raise BadRow(f"{where}: longer than {length} characters")
+                raise BadRow(f"{_where(column)}: longer than {length} characters")
             if "\x00" in text:
-                raise BadRow(f"{where}: text with a NUL character")  # PostgreSQL refuses it
+                raise BadRow(
+                    f"{_where(column)}: text with a NUL character"
+                )  # PostgreSQL refuses it
             return text
     except BadRow:
         raise
     except (ValueError, TypeError, OverflowError) as err:
         # OverflowError: a timestamp at the edge of the calendar moved into UTC.
-        raise BadRow(f"{where}: {err}") from err
-    raise BadRow(f"{where}: unsupported column type {type(kind).__name__}")
+        raise BadRow(f"{_where(column)}: {err}") from err
+    raise BadRow(f"{_where(column)}: unsupported column type {type(kind).__name__}")
 
 
 _INT_BITS: dict[type[Any], int] = {SmallInteger: 15, Integer: 31, BigInteger: 63}
@@ -131,6 +137,8 @@ _INT_BITS: dict[type[Any], int] = {SmallInteger: 15, Integer: 31, BigInteger: 63
 def _text(value: Any) -> str:
     if not isinstance(value, str):
         raise BadRow(f"expected text, got {type(value).__name__}")
+    if value.isascii():
+        return value  # the common case, and nothing to check
     try:
         value.encode("utf-8")
     except UnicodeEncodeError as err:
@@ -141,13 +149,18 @@ def _text(value: Any) -> str:
 def decode_row(table: Table, values: Any) -> dict[str, Any]:
     if not isinstance(values, dict):
         raise BadRow(f"{table.name}: a row must be an object")
-    unknown = set(values) - set(table.columns.keys())
-    if unknown:
-        raise BadRow(f"{table.name}: unknown columns {sorted(unknown)}")
-    missing = set(table.columns.keys()) - set(values)
-    if missing:
-        raise BadRow(f"{table.name}: missing columns {sorted(missing)}")
+    names = _column_names(table)
+    if values.keys() != names:
+        unknown = set(values) - names
+        if unknown:
+            raise BadRow(f"{table.name}: unknown columns {sorted(unknown)}")
+        raise BadRow(f"{table.name}: missing columns {sorted(names - set(values))}")
     return {c.name: decode_value(c, values[c.name]) for c in table.columns}
+
+
+@functools.cache
+def _column_names(table: Table) -> frozenset[str]:
+    return frozenset(table.columns.keys())
 
 
 def key_text(table: Table, row: dict[str, Any]) -> str:

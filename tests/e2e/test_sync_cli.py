@@ -200,7 +200,9 @@ def test_a_cut_provisioning_continues_where_it_stopped(
                 progress=cut_inside_readings,
             )
         database = tmp_path / "hall-xicheng.db"
-        assert len(_keys(database, "meter_readings")) == 150  # three pages, then the cut
+        # Whole pages only: three, or four when the next was fetched before the cut.
+        copied = len(_keys(database, "meter_readings"))
+        assert copied in (150, 200)
         assert "provision:meter_readings" in _cursors(database, "provision%")
 
         proxy.set_mode(Fault.PASS)

@@ -97,3 +97,17 @@ def test_unplug_is_reported_and_replug_recovers(
     card = reader.read_card(timeout_s=3)
     assert card is not None and card.summary.last4 == "1111"
     assert reader.health.state is HealthState.CONNECTED
+
+
+def test_a_swipe_straddling_a_read_timeout_is_not_lost(
+    rig: tuple[CardReaderSimulator, MagstripeSerialReader],
+) -> None:
+    """The kiosk polls in short reads; a swipe whose bytes span two reads is one card."""
+    simulator, reader = rig
+    track = VISA.track2()
+    line = track.encode("ascii")
+    simulator.send(line[:10])
+    assert reader.read_card(timeout_s=0.5) is None  # the rest has not come yet
+    simulator.send(line[10:] + b"\r\n")
+    card = reader.read_card(timeout_s=3)
+    assert card is not None and card.summary.masked_pan == "411111******1111"

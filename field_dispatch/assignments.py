@@ -4,8 +4,9 @@ Topics, as ``deploy/mosquitto/servicehall.acl`` allows them (``%u`` is the MQTT 
 which is the technician's ``tracker_user``, the same name the phone's OwnTracks positions
 use):
 
-- ``servicehall/v1/technicians/<user>/orders`` — central → phone: ``assignment`` messages and
-  ``ack`` answers to the phone's reports. QoS 1 on a persistent session, never retained (a
+- ``servicehall/v1/technicians/<user>/orders`` — central → phone: ``assignment`` messages,
+  ``withdrawal`` messages (an order moved to another crew: drop it), and ``ack`` answers to
+  the phone's reports. QoS 1 on a persistent session, never retained (a
   retained message is the last *state* of a topic; these are a stream of events).
 - ``servicehall/v1/technicians/<user>/progress`` — phone → central: ``progress`` reports.
   The broker lets only ``<user>`` write there, so central takes the reporter from the topic,
@@ -99,6 +100,18 @@ class Assignment:
     map_url: str | None = None
 
 
+@dataclass(frozen=True)
+class Withdrawal:
+    """An order taken from the technician's crew (改派): the phone drops it and says so."""
+
+    msg_id: str
+    order_id: str
+    number: str
+    withdrawn_at: datetime
+    reason_zh: str = "工单已改派给其他班组"
+    reason_en: str = "This order was reassigned to another crew"
+
+
 class Step(enum.StrEnum):
     """What a technician reports; each is one step of ``orders``' field ladder."""
 
@@ -182,6 +195,21 @@ def encode_assignment(a: Assignment) -> bytes:
     if a.map_url is not None:
         doc["map_url"] = a.map_url
     return _dumps(doc)
+
+
+def encode_withdrawal(w: Withdrawal) -> bytes:
+    return _dumps(
+        {
+            "_type": "withdrawal",
+            "v": VERSION,
+            "msg_id": w.msg_id,
+            "order_id": w.order_id,
+            "number": w.number,
+            "withdrawn_at": _epoch(w.withdrawn_at),
+            "reason_zh": w.reason_zh,
+            "reason_en": w.reason_en,
+        }
+    )
 
 
 def encode_progress(r: ProgressReport) -> bytes:
@@ -435,6 +463,29 @@ def parse_assignment(
             due_at=due_at,
             address=_str(doc, "address", 200),
             map_url=map_url,
+        )
+    except _Refuse as refusal:
+        return Rejected(refusal.reason, refusal.detail)
+
+
+def parse_withdrawal(
+    payload: bytes, now: datetime, *, max_skew: timedelta = timedelta(minutes=5)
+) -> Withdrawal | Rejected:
+    """A withdrawal as a phone reads it; ``now`` is the phone's clock."""
+    try:
+        doc = _decode(payload, "withdrawal")
+        msg_id, order_id = (_uuid(doc, key) for key in ("msg_id", "order_id"))
+        number = _str(doc, "number", 32, required=True)
+        at = _epoch_field(doc, "withdrawn_at", now, max_skew, required=True)
+        assert None not in (msg_id, order_id, number, at)  # noqa: S101 - required above
+        assert at is not None  # noqa: S101
+        return Withdrawal(
+            msg_id=str(msg_id),
+            order_id=str(order_id),
+            number=str(number),
+            withdrawn_at=at,
+            reason_zh=_str(doc, "reason_zh", 200) or Withdrawal.reason_zh,
+            reason_en=_str(doc, "reason_en", 200) or Withdrawal.reason_en,
         )
     except _Refuse as refusal:
         return Rejected(refusal.reason, refusal.detail)

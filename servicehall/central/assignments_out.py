@@ -32,12 +32,12 @@ import collections
 import logging
 import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol, cast
 
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, Row, select, update
 from sqlalchemy.orm import Session
 
 from domain.bus import EventBus
@@ -52,8 +52,10 @@ from field_dispatch.assignments import (
     Assignment,
     ProgressReport,
     Step,
+    Withdrawal,
     encode_ack,
     encode_assignment,
+    encode_withdrawal,
     orders_topic,
     parse_progress,
     progress_user,
@@ -285,15 +287,42 @@ class AssignmentPublisher:
             log.warning(
                 "crew %s has no technicians: order %s reaches no phone", event.crew_id, order.number
             )
+        self._queue(session, msg_id, technicians, order.id, event.crew_id, payload)
+        previous = getattr(event, "previous_crew_id", None)
+        if previous is not None and previous != event.crew_id:
+            # The crew it was taken from drops it (改派): their phones would work it otherwise.
+            withdrawal_id = uuid.uuid5(_MESSAGES, f"withdrawn/{msg_id}")
+            body = encode_withdrawal(
+                Withdrawal(
+                    msg_id=str(withdrawal_id),
+                    order_id=str(order.id),
+                    number=order.number,
+                    withdrawn_at=event.at,
+                )
+            ).decode()
+            former = session.execute(
+                select(Technician.id, Technician.tracker_user).where(Technician.crew_id == previous)
+            ).all()
+            self._queue(session, withdrawal_id, former, order.id, previous, body)
+
+    def _queue(
+        self,
+        session: Session,
+        msg_id: uuid.UUID,
+        technicians: Sequence[Row[uuid.UUID, str]],
+        order_id: uuid.UUID,
+        crew_id: uuid.UUID,
+        payload: str,
+    ) -> None:
         for tech_id, user in technicians:
             if session.get(AssignmentMessage, (msg_id, tech_id)) is not None:
-                continue  # the same dispatch recorded again: one message is enough
+                continue  # the same message recorded again: one is enough
             session.add(
                 AssignmentMessage(
                     id=msg_id,
                     technician_id=tech_id,
-                    order_id=order.id,
-                    crew_id=event.crew_id,
+                    order_id=order_id,
+                    crew_id=crew_id,
                     topic=orders_topic(user),
                     payload=payload,
                     created_at=self._clock(),

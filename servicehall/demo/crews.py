@@ -52,11 +52,13 @@ from field_dispatch.assignments import (
     Assignment,
     ProgressReport,
     Step,
+    Withdrawal,
     encode_progress,
     message_type,
     orders_topic,
     parse_ack,
     parse_assignment,
+    parse_withdrawal,
     progress_topic,
 )
 from field_dispatch.orders import Result
@@ -210,6 +212,16 @@ class DemoCrews:
                     if parsed.msg_id not in crew.seen:  # QoS 1 may bring it twice
                         crew.seen.add(parsed.msg_id)
                         crew.inbox.append(parsed)
+        elif kind == "withdrawal":
+            withdrawn = parse_withdrawal(payload, datetime.now(UTC))
+            if isinstance(withdrawn, Withdrawal):
+                with self._lock:
+                    # 改派: the order went to another crew; this one drops it and patrols.
+                    crew.inbox = deque(a for a in crew.inbox if a.order_id != withdrawn.order_id)
+                    if crew.order is not None and crew.order.order_id == withdrawn.order_id:
+                        crew.order = None
+                        crew.path.clear()
+                        crew.phase, crew.phase_since = Phase.PATROL, self.sim_s
         elif kind == "ack":
             ack = parse_ack(payload)
             if isinstance(ack, Ack):

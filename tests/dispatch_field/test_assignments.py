@@ -23,11 +23,13 @@ from field_dispatch.assignments import (
     Assignment,
     ProgressReport,
     Step,
+    Withdrawal,
     encode_progress,
     message_type,
     orders_topic,
     parse_ack,
     parse_assignment,
+    parse_withdrawal,
     progress_topic,
 )
 from field_dispatch.orders import Result
@@ -288,3 +290,29 @@ def test_the_outbox_commits_with_the_dispatch_and_goes_out_at_the_next_start(
             assert session.scalars(select(AssignmentMessage.published_at)).one() is not None
     finally:
         phone.close()
+
+
+def test_a_reassigned_order_is_withdrawn_from_the_first_crews_phones(scene: Scene) -> None:
+    """改派: the dispatcher moves the order; the first crew's phones are told to drop it."""
+    scene.central.dispatch(scene.order_id, scene.crew.id)
+    first = [scene.phones[user] for user in scene.crew.users]
+    for phone in first:
+        assert phone.wait_for(lambda got: len(got) == 1)
+    scene.central.dispatch(scene.order_id, scene.other.id)
+    newcomer = scene.phones[scene.other.users[0]]
+    assert newcomer.wait_for(lambda got: len(got) == 1)
+    (theirs,) = assignments(newcomer)
+    assert theirs.crew_id == str(scene.other.id)
+    order = scene.central.orders.get(scene.order_id)
+    withdrawn = []
+    for phone in first:
+        assert phone.wait_for(lambda got: len(got) == 2)
+        _topic, payload = phone.received[-1]
+        assert message_type(payload) == "withdrawal"
+        parsed = parse_withdrawal(payload, datetime.now(UTC))
+        assert isinstance(parsed, Withdrawal), parsed
+        withdrawn.append(parsed)
+    assert withdrawn[0] == withdrawn[1]  # one message id for the crew
+    assert (withdrawn[0].order_id, withdrawn[0].number) == (str(scene.order_id), order.number)
+    assert withdrawn[0].reason_zh == "工单已改派给其他班组"
+    assert [message_type(p) for _t, p in newcomer.received] == ["assignment"]

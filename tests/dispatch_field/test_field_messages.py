@@ -24,14 +24,17 @@ from field_dispatch.assignments import (
     Assignment,
     ProgressReport,
     Step,
+    Withdrawal,
     encode_ack,
     encode_assignment,
     encode_progress,
+    encode_withdrawal,
     message_type,
     orders_topic,
     parse_ack,
     parse_assignment,
     parse_progress,
+    parse_withdrawal,
     progress_topic,
     progress_user,
 )
@@ -207,6 +210,7 @@ def test_random_bytes_never_raise(payload: bytes) -> None:
     assert isinstance(parse_progress(payload, NOW), Rejected)
     assert isinstance(parse_assignment(payload, NOW), Assignment | Rejected)
     assert isinstance(parse_ack(payload), Ack | Rejected)
+    assert isinstance(parse_withdrawal(payload, NOW), Withdrawal | Rejected)
     message_type(payload)
 
 
@@ -315,3 +319,36 @@ def test_the_shipped_acl_covers_our_topics_for_the_phone_itself_only() -> None:
 def test_a_report_id_is_the_same_event_twice() -> None:
     report = ProgressReport(REPORT, ORDER, Step.ACCEPTED, NOW - timedelta(seconds=5))
     assert encode_progress(report) == encode_progress(report)
+
+
+WITHDRAWAL = Withdrawal(
+    msg_id="019a5f0e-7c1d-7000-8000-0000000000dd",
+    order_id=ORDER,
+    number="WO-20261123-0007",
+    withdrawn_at=datetime(2026, 11, 23, 9, 1, tzinfo=UTC),
+)
+
+
+def test_a_withdrawal_reads_back_and_names_its_type() -> None:
+    payload = encode_withdrawal(WITHDRAWAL)
+    assert message_type(payload) == "withdrawal"
+    assert parse_withdrawal(payload, NOW) == WITHDRAWAL
+    # An assignment is not a withdrawal, nor the other way round.
+    assert isinstance(parse_assignment(payload, NOW), Rejected)
+    assert isinstance(parse_withdrawal(encode_assignment(ASSIGNMENT), NOW), Rejected)
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        ({"order_id": "x"}, RejectReason.BAD_FIELD),
+        ({"number": None}, RejectReason.MISSING_FIELD),
+        ({"withdrawn_at": None}, RejectReason.MISSING_FIELD),
+        ({"withdrawn_at": True}, RejectReason.BAD_FIELD),
+        ({"v": 2}, RejectReason.BAD_FIELD),
+    ],
+)
+def test_bad_withdrawals_are_refused(change: dict[str, Any], reason: RejectReason) -> None:
+    doc = {**json.loads(encode_withdrawal(WITHDRAWAL)), **change}
+    outcome = parse_withdrawal(json.dumps(doc).encode(), NOW)
+    assert isinstance(outcome, Rejected) and outcome.reason is reason, outcome

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Engine, func, select, tuple_
+from sqlalchemy import Engine, delete, func, select, tuple_
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -273,6 +275,8 @@ def serve_down(
     else:
         nxt = after
     _record_down(engine, hall, after)
+    if not changes:
+        prune_log(engine)  # a hall caught up: a good moment to forget what all halls have
     return DownPage(schema, rows, nxt[0], nxt[1], more=len(changes) == limit, extra={"held": held})
 
 
@@ -341,3 +345,35 @@ def snapshot_page(
     ]
     last = out[-1].key if len(out) == limit else None
     return out, last
+
+
+PRUNE_EVERY_S = 60.0
+_last_prune: dict[str, float] = {}
+
+
+def prune_log(engine: Engine, *, force: bool = False) -> int:
+    """Delete the change-log entries every registered hall has applied; the rows they name
+    stay, and a hall provisioned later starts from a snapshot, not from the log.
+
+    A registered hall that has not pulled yet (cursor 0) keeps everything: nothing is
+    pruned until it has.
+    """
+    now = time.monotonic()
+    key = str(engine.url)
+    if not force and now - _last_prune.get(key, float("-inf")) < PRUNE_EVERY_S:
+        return 0
+    _last_prune[key] = now
+    writer = make_session_factory(engine, serialised_writes=True)
+    with writer() as session, session.begin():
+        cursors = session.execute(
+            select(SyncPeer.down_txid, SyncPeer.down_seq).where(SyncPeer.token_sha256.is_not(None))
+        ).all()
+        if not cursors:
+            return 0
+        low = min((int(c.down_txid), int(c.down_seq)) for c in cursors)
+        if session.get_bind().dialect.name == "postgresql":
+            done = tuple_(SyncChange.txid, SyncChange.seq) <= tuple_(*low)
+        else:
+            done = SyncChange.seq <= low[1]
+        result = cast(CursorResult[Any], session.execute(delete(SyncChange).where(done)))
+    return int(result.rowcount or 0)

@@ -23,9 +23,10 @@ from sync.apply import remove, upsert
 from sync.reading import read_changed
 from sync.rows import BadRow, decode_row, encode_row, key_text, parse_key
 from sync.tables import BY_NAME, DOWN, SNAPSHOT, UP, Apply, Slice
-from sync.wire import DownPage, Refused, UpBatch, WireRow
+from sync.wire import DownPage, Refused, UpBatch, WireRow, runs
 
 DEFAULT_PAGE_ROWS = 500
+UP_BY_NAME = {s.name: s for s in UP}
 
 
 @dataclass(frozen=True)
@@ -136,50 +137,41 @@ def _apply_up(engine: Engine, hall: Hall, batch: UpBatch) -> Ack:
 
 
 def _apply_up_rows(session: Session, hall: Hall, rows: list[WireRow]) -> None:
-    allowed = {s.name: s for s in UP}
-    group: list[WireRow] = []
-    for row in [*rows, None]:
-        if row is not None and group and row.table == group[0].table and row.op == group[0].op:
-            group.append(row)
-            continue
-        if group:
-            name = group[0].table
-            synced = allowed.get(name)
-            if synced is None or synced.up is None:
-                raise Refused("table", f"a hall does not send {name!r}", 422)
-            table = synced.table
-            try:
-                if group[0].op == "D":
-                    keys = [parse_key(table, r.key) for r in group]
-                    if synced.up is Apply.STATE:
-                        # Only the hall's own rows; others' keys are ignored, not an error.
-                        own = _own_keys(session, table, keys, hall.site_id)
-                        remove(session, table, own)
-                else:
-                    values = [decode_row(table, r.values) for r in group]
-                    for v in values:
-                        if v["origin_site_id"] != hall.site_id:
-                            raise Refused(
-                                "forged_origin",
-                                f"{name} row {key_text(table, v)} is from another site",
-                                403,
-                            )
-                    # An id central already holds for another site is not this hall's to
-                    # overwrite, whatever origin the incoming row claims.
-                    taken = session.scalars(
-                        select(table.c.id).where(
-                            table.c.id.in_([v["id"] for v in values]),
-                            table.c.origin_site_id != hall.site_id,
-                        )
-                    ).first()
-                    if taken is not None:
-                        raise Refused(
-                            "forged_origin", f"{name} row {taken} belongs to another site", 403
-                        )
-                    upsert(session, table, synced.up, values)
-            except BadRow as err:
-                raise Refused("row", str(err)) from err
-        group = [row] if row is not None else []
+    for run in runs(rows):
+        try:
+            _apply_up_run(session, hall, run)
+        except BadRow as err:
+            raise Refused("row", str(err)) from err
+
+
+def _apply_up_run(session: Session, hall: Hall, run: list[WireRow]) -> None:
+    name = run[0].table
+    synced = UP_BY_NAME.get(name)
+    if synced is None or synced.up is None:
+        raise Refused("table", f"a hall does not send {name!r}", 422)
+    table = synced.table
+    if run[0].op == "D":
+        if synced.up is Apply.STATE:
+            # Only the hall's own rows; others' keys are ignored, not an error.
+            keys = [parse_key(table, r.key) for r in run]
+            remove(session, table, _own_keys(session, table, keys, hall.site_id))
+        return
+    values = [decode_row(table, r.values) for r in run]
+    for v in values:
+        if v["origin_site_id"] != hall.site_id:
+            raise Refused(
+                "forged_origin", f"{name} row {key_text(table, v)} is from another site", 403
+            )
+    # An id central already holds for another site is not this hall's to overwrite,
+    # whatever origin the incoming row claims.
+    taken = session.scalars(
+        select(table.c.id).where(
+            table.c.id.in_([v["id"] for v in values]), table.c.origin_site_id != hall.site_id
+        )
+    ).first()
+    if taken is not None:
+        raise Refused("forged_origin", f"{name} row {taken} belongs to another site", 403)
+    upsert(session, table, synced.up, values)
 
 
 def _own_keys(

@@ -18,7 +18,7 @@ from sync.apply import applying, remove, upsert
 from sync.reading import read_changed
 from sync.rows import BadRow, decode_row, parse_key
 from sync.tables import BY_NAME, DOWN, SNAPSHOT, Apply
-from sync.wire import DownPage, Refused, UpBatch, WireRow
+from sync.wire import DownPage, Refused, UpBatch, WireRow, runs
 
 UP = "up"
 DOWN_CURSOR = "down"
@@ -137,14 +137,8 @@ def apply_rows(
     session: Session, rows: Sequence[WireRow], allowed: set[str], *, mode_of: str
 ) -> None:
     """Consecutive rows of one table go in one statement; order is kept (foreign keys)."""
-    group: list[WireRow] = []
-    for row in [*rows, None]:
-        if row is not None and group and row.table == group[0].table and row.op == group[0].op:
-            group.append(row)
-            continue
-        if group:
-            _apply_group(session, group, allowed, mode_of)
-        group = [row] if row is not None else []
+    for run in runs(rows):
+        _apply_group(session, run, allowed, mode_of)
 
 
 def _apply_group(session: Session, group: list[WireRow], allowed: set[str], mode_of: str) -> None:

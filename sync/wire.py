@@ -16,9 +16,11 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import itertools
 import json
 import math
 import zlib
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, TypeGuard
 
@@ -80,6 +82,13 @@ class DownPage:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+def runs(rows: Iterable[WireRow]) -> Iterator[list[WireRow]]:
+    """Consecutive rows of one table and operation: each run is written in one statement,
+    and the runs keep the rows' order (tables come in foreign-key order)."""
+    for _, run in itertools.groupby(rows, key=lambda r: (r.table, r.op)):
+        yield list(run)
+
+
 def digest(rows: list[dict[str, Any]]) -> str:
     canonical = json.dumps(rows, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     try:
@@ -123,6 +132,22 @@ def encode_down(page: DownPage) -> bytes:
             "more": page.more,
             "digest": digest(rows),
             **page.extra,
+        }
+    )
+
+
+def encode_snapshot_page(schema: str, table: str, rows: list[WireRow], last: str | None) -> bytes:
+    """One page of a table for provisioning: ``last`` is where the next page starts (None:
+    the table is done)."""
+    wire = [r.to_json() for r in rows]
+    return pack(
+        {
+            "format": FORMAT,
+            "schema": schema,
+            "table": table,
+            "rows": wire,
+            "last": last,
+            "digest": digest(wire),
         }
     )
 

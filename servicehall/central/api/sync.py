@@ -10,21 +10,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Query, Request
+from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from sqlalchemy import Engine
 
 from servicehall.central.api.errors import ApiError, error_responses
-from sync import central_side, operations
+from sync import central_side, drift, operations
 from sync.wire import (
     CONTENT_TYPE,
     MAX_ROWS,
-    DownPage,
     Refused,
     check_versions,
     encode_down,
-    pack,
+    encode_snapshot_page,
     parse_up,
     unpack,
 )
@@ -63,18 +62,32 @@ def _service(request: Request) -> SyncService:
     return service  # type: ignore[no-any-return]
 
 
-def _hall(service: SyncService, site: str | None, authorization: str | None) -> central_side.Hall:
+@dataclass(frozen=True)
+class Caller:
+    """An authenticated hall and the sync service answering it."""
+
+    service: SyncService
+    hall: central_side.Hall
+
+
+def _caller(
+    request: Request,
+    x_servicehall_site: Annotated[str | None, Header()] = None,
+    authorization: Annotated[str | None, Header()] = None,
+) -> Caller:
+    service = _service(request)
     token = None
     if authorization and authorization.lower().startswith("bearer "):
         token = authorization[7:].strip()
     try:
-        return central_side.authenticate(service.engine, site or "", token)
+        return Caller(
+            service, central_side.authenticate(service.engine, x_servicehall_site or "", token)
+        )
     except Refused as err:
         raise _refusal(err) from err
 
 
-Site = Annotated[str | None, Header(alias="X-Servicehall-Site")]
-Auth = Annotated[str | None, Header()]
+Authed = Annotated[Caller, Depends(_caller)]
 
 
 @router.post(
@@ -82,9 +95,8 @@ Auth = Annotated[str | None, Header()]
     responses=error_responses(401, 403, 409, 413, 422),
     summary="Apply a hall's batch exactly once and acknowledge it",
 )
-async def push(request: Request, x_site: Site = None, authorization: Auth = None) -> dict[str, Any]:
-    service = _service(request)
-    hall = _hall(service, x_site, authorization)
+async def push(request: Request, caller: Authed) -> dict[str, Any]:
+    service, hall = caller.service, caller.hall
     body = await request.body()
 
     def work() -> dict[str, Any]:
@@ -108,20 +120,15 @@ async def push(request: Request, x_site: Site = None, authorization: Auth = None
     summary="The next page of central's changes for this hall (gzip JSON)",
 )
 async def pull(
-    request: Request,
+    caller: Authed,
     txid: Annotated[int, Query(ge=0)] = 0,
     seq: Annotated[int, Query(ge=0)] = 0,
     limit: Annotated[int, Query(ge=1, le=MAX_ROWS)] = 500,
-    x_site: Site = None,
-    authorization: Auth = None,
 ) -> Response:
-    service = _service(request)
-    hall = _hall(service, x_site, authorization)
+    service, hall = caller.service, caller.hall
 
     def work() -> bytes:
-        page: DownPage = central_side.serve_down(
-            service.engine, hall, (txid, seq), service.schema, limit
-        )
+        page = central_side.serve_down(service.engine, hall, (txid, seq), service.schema, limit)
         return encode_down(page)
 
     return Response(await run_in_threadpool(work), media_type=CONTENT_TYPE)
@@ -130,12 +137,11 @@ async def pull(
 @router.get(
     "/snapshot", responses=error_responses(401, 403), summary="What provisioning will fetch"
 )
-async def snapshot(
-    request: Request, x_site: Site = None, authorization: Auth = None
-) -> dict[str, Any]:
-    service = _service(request)
-    hall = _hall(service, x_site, authorization)
-    return await run_in_threadpool(central_side.snapshot_meta, service.engine, hall, service.schema)
+async def snapshot(caller: Authed) -> dict[str, Any]:
+    service = caller.service
+    return await run_in_threadpool(
+        central_side.snapshot_meta, service.engine, caller.hall, service.schema
+    )
 
 
 @router.get(
@@ -145,31 +151,16 @@ async def snapshot(
     summary="One page of a table of the hall's slice, in key order (gzip JSON)",
 )
 async def snapshot_table(
-    request: Request,
+    caller: Authed,
     table: str,
     after: str | None = None,
     limit: Annotated[int, Query(ge=1, le=MAX_ROWS)] = 1000,
-    x_site: Site = None,
-    authorization: Auth = None,
 ) -> Response:
-    service = _service(request)
-    hall = _hall(service, x_site, authorization)
+    service, hall = caller.service, caller.hall
 
     def work() -> bytes:
         rows, last = central_side.snapshot_page(service.engine, hall, table, after, limit)
-        wire = [r.to_json() for r in rows]
-        from sync.wire import digest
-
-        return pack(
-            {
-                "format": 1,
-                "schema": service.schema,
-                "table": table,
-                "rows": wire,
-                "last": last,
-                "digest": digest(wire),
-            }
-        )
+        return encode_snapshot_page(service.schema, table, rows, last)
 
     try:
         return Response(await run_in_threadpool(work), media_type=CONTENT_TYPE)
@@ -182,14 +173,8 @@ async def snapshot_table(
     responses=error_responses(401, 403),
     summary="Per-table count and hash of the hall's slice",
 )
-async def digest_of_slice(
-    request: Request, x_site: Site = None, authorization: Auth = None
-) -> dict[str, Any]:
-    service = _service(request)
-    hall = _hall(service, x_site, authorization)
-    from sync import drift
-
-    return await run_in_threadpool(drift.central_digests, service.engine, hall)
+async def digest_of_slice(caller: Authed) -> dict[str, Any]:
+    return await run_in_threadpool(drift.central_digests, caller.service.engine, caller.hall)
 
 
 @router.get("/halls", summary="Every hall's sync: lag, last contact, alarm")

@@ -113,7 +113,7 @@ def apply_down(engine: Engine, page: DownPage, expect_from: tuple[int, int]) -> 
             return 0  # another apply moved on meanwhile; the next fetch starts from there
         with applying(session):
             _defer_foreign_keys(session)
-            apply_rows(session, page.rows, allowed, mode_of="down")
+            apply_rows(session, page.rows, allowed)
         set_down_cursor(session, page.next_txid, page.next_seq)
     return len(page.rows)
 
@@ -127,21 +127,19 @@ def apply_snapshot_rows(
     with writer() as session, session.begin():
         with applying(session):
             _defer_foreign_keys(session)
-            apply_rows(session, rows, allowed, mode_of="snapshot")
+            apply_rows(session, rows, allowed)
         cursor = _cursor(session, cursor_name)
         cursor.key = key
         cursor.last_success_at = utcnow()
 
 
-def apply_rows(
-    session: Session, rows: Sequence[WireRow], allowed: set[str], *, mode_of: str
-) -> None:
+def apply_rows(session: Session, rows: Sequence[WireRow], allowed: set[str]) -> None:
     """Consecutive rows of one table go in one statement; order is kept (foreign keys)."""
     for run in runs(rows):
-        _apply_group(session, run, allowed, mode_of)
+        _apply_group(session, run, allowed)
 
 
-def _apply_group(session: Session, group: list[WireRow], allowed: set[str], mode_of: str) -> None:
+def _apply_group(session: Session, group: list[WireRow], allowed: set[str]) -> None:
     name = group[0].table
     if name not in allowed:
         raise Refused("table", f"table {name!r} is not sent this way")

@@ -14,13 +14,21 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
 
 import httpx
 from sqlalchemy import Engine
 
+from servicedb.types import utcnow
 from sync import drift, hall_side
-from sync.wire import CONTENT_TYPE, DownPage, Refused, encode_up, parse_rows, unpack
+from sync.wire import (
+    CONTENT_TYPE,
+    DownPage,
+    Refused,
+    check_versions,
+    encode_up,
+    parse_rows,
+    unpack,
+)
 
 log = logging.getLogger(__name__)
 
@@ -115,8 +123,6 @@ class SyncAgent:
             if response.status_code != 200:
                 _json_or_refusal(response)
             document = unpack(response.content)
-            from sync.wire import check_versions
-
             check_versions(document, self.settings.schema, we_are="hall")
             nxt = document.get("next")
             if not (
@@ -226,8 +232,6 @@ def _detail(pending: hall_side.Pending) -> str:
         return "up to date"
     age = ""
     if pending.oldest_at is not None:
-        from servicedb.types import utcnow
-
         age = f", oldest {(utcnow() - pending.oldest_at).total_seconds():.0f} s"
     return f"{pending.changes} change(s) to send{age}"
 
@@ -256,7 +260,3 @@ def _describe(err: BaseException) -> str:
     if isinstance(err, Refused):
         return f"{err.code}: {err}"
     return f"{type(err).__name__}: {err}" if str(err) else type(err).__name__
-
-
-def when(text: str | None) -> datetime | None:
-    return datetime.fromisoformat(text) if text else None

@@ -66,6 +66,18 @@ def issue_token(engine: Engine, code: str, *, rekey: bool = False) -> str:
     return token
 
 
+def retire(engine: Engine, code: str) -> None:
+    """A hall closed for good: its token stops working, and central's change log no longer
+    waits for it (``prune_log``). Its rows stay; a new token and provisioning reopen it."""
+    writer = make_session_factory(engine, serialised_writes=True)
+    with writer() as session, session.begin():
+        site = session.scalar(select(Site).where(Site.code == code))
+        peer = session.get(SyncPeer, site.id) if site is not None else None
+        if peer is None or peer.token_sha256 is None:
+            raise Refused("unknown_site", f"no hall '{code}' registered for sync at central", 404)
+        peer.token_sha256 = None
+
+
 def authenticate(engine: Engine, site_code: str, token: str | None) -> Hall:
     """The hall a token belongs to, or a refusal. A kiosk's or counter's token is not one."""
     if not token:

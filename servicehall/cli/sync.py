@@ -71,6 +71,32 @@ def token(ctx: click.Context, site: str, rekey: bool) -> None:
     )
 
 
+@sync.command("retire")
+@click.option("--site", required=True, help="The hall's site code, e.g. hall-xicheng.")
+@click.pass_context
+def retire(ctx: click.Context, site: str) -> None:
+    """At central: a hall closed for good stops syncing (its token stops working) and no
+    longer holds back central's change log. Its rows stay; `sync token` reopens it."""
+    from servicehall.platform.database import close_database
+    from sync import central_side, roles
+    from sync.wire import Refused
+
+    settings = settings_of(ctx)
+    engine = open_site_database(ctx, settings.central.site)
+    try:
+        if roles.role_of(engine) == roles.HALL:
+            raise SyncMistake(
+                f"the database of '{settings.central.site}' is a hall's; run this at central"
+            )
+        try:
+            central_side.retire(engine, site)
+        except Refused as err:
+            raise SyncMistake(str(err)) from None
+    finally:
+        close_database(engine)
+    click.echo(f"hall '{site}' no longer syncs; central's log no longer waits for it")
+
+
 # --- hall provision ----------------------------------------------------------------------
 
 

@@ -107,7 +107,13 @@ def _central_slice(central: Central, site: str) -> dict[str, set[tuple[object, .
 
 
 def test_the_new_commands_have_help() -> None:
-    for words in (["sync"], ["sync", "token"], ["sync", "status"], ["hall", "provision"]):
+    for words in (
+        ["sync"],
+        ["sync", "token"],
+        ["sync", "retire"],
+        ["sync", "status"],
+        ["hall", "provision"],
+    ):
         result = run(*words, "--help")
         assert result.returncode == 0, result.stderr
         assert "Usage:" in result.stdout
@@ -131,6 +137,17 @@ def test_a_token_is_printed_once_and_not_silently_replaced(central: Central) -> 
             timeout=10,
         )
         assert answer.status_code == status
+    # A hall closed for good: retired, its token is refused; retiring it again says so.
+    retired = run("sync", "retire", "--site", "hall-guanganmen", env=central.env)
+    assert retired.returncode == 0, retired.stderr
+    answer = httpx.get(
+        f"{central.url}/api/v1/sync/snapshot",
+        headers={"Authorization": f"Bearer {second}", "X-Servicehall-Site": "hall-guanganmen"},
+        timeout=10,
+    )
+    assert answer.status_code == 401
+    again = run("sync", "retire", "--site", "hall-guanganmen", env=central.env)
+    assert "hall-guanganmen" in _one_line_error(again)
 
 
 def test_provisioning_a_hall_copies_its_slice_and_refuses_to_run_twice(

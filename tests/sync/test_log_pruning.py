@@ -51,3 +51,19 @@ def test_the_log_is_pruned_behind_the_slowest_hall(migrated: Engine, tmp_path: P
     assert slow.agent.cycle().error is None
     with Session(slow.engine) as session:
         assert set(session.scalars(select(Zone.name_zh))) == {"第三次改名"}
+
+
+def test_a_retired_hall_no_longer_holds_the_log(migrated: Engine, tmp_path: Path) -> None:
+    central = start_central(migrated)
+    quick = provision_hall(central, "hall-xicheng", tmp_path)
+    gone = provision_hall(central, "hall-guanganmen", tmp_path)
+    assert gone.agent.cycle().error is None
+    _rename_zones(central.engine, "改名")
+    for _ in range(2):  # central learns what a hall applied when it next asks
+        assert quick.agent.cycle().error is None
+    central_side.prune_log(central.engine, force=True)
+    assert _log(central.engine) > 0  # the other hall has not applied them
+    central_side.retire(central.engine, "hall-guanganmen")
+    central_side.prune_log(central.engine, force=True)
+    assert _log(central.engine) == 0
+    assert gone.agent.cycle().error is not None  # its token no longer works

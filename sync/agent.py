@@ -20,6 +20,7 @@ from sqlalchemy import Engine
 
 from servicedb.types import utcnow
 from sync import drift, hall_side
+from sync.answers import checked
 from sync.wire import (
     CONTENT_TYPE,
     DownPage,
@@ -101,7 +102,7 @@ class SyncAgent:
             response = self.client.post(
                 "/api/v1/sync/up", content=encode_up(batch), headers={"Content-Type": CONTENT_TYPE}
             )
-            body = _json_or_refusal(response)
+            body = _json_object(response)
             acked = body.get("acked_seq")
             if not isinstance(acked, int):
                 raise Refused("protocol", "central's acknowledgement has no acked_seq", 502)
@@ -120,9 +121,7 @@ class SyncAgent:
                 "/api/v1/sync/down",
                 params={"txid": cursor[0], "seq": cursor[1], "limit": self.settings.batch_rows},
             )
-            if response.status_code != 200:
-                _json_or_refusal(response)
-            document = unpack(response.content)
+            document = unpack(checked(response).content)
             check_versions(document, self.settings.schema, we_are="hall")
             nxt = document.get("next")
             if not (
@@ -236,21 +235,11 @@ def _detail(pending: hall_side.Pending) -> str:
     return f"{pending.changes} change(s) to send{age}"
 
 
-def _json_or_refusal(response: httpx.Response) -> dict[str, object]:
+def _json_object(response: httpx.Response) -> dict[str, object]:
     try:
-        body = response.json()
+        body = checked(response).json()
     except ValueError:
-        body = {}
-    if response.status_code != 200:
-        code = body.get("code", "http") if isinstance(body, dict) else "http"
-        message = (
-            f"{body.get('message_en', '')} {body.get('detail') or ''}".strip()
-            if isinstance(body, dict)
-            else response.text[:200]
-        )
-        raise Refused(
-            str(code), f"central answered {response.status_code}: {message}", response.status_code
-        )
+        body = None
     if not isinstance(body, dict):
         raise Refused("protocol", "central's answer is not an object", 502)
     return body

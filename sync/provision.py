@@ -22,10 +22,11 @@ from sqlalchemy.orm import Session
 from servicedb.engine import make_session_factory
 from servicedb.models import SyncCursor, SyncRole
 from sync import hall_side
-from sync.apply import applying
+from sync.answers import checked
+from sync.apply import applying, remove
 from sync.rows import key_text, parse_key
 from sync.tables import BY_NAME, SNAPSHOT
-from sync.wire import Refused, WireRow, check_versions, parse_rows, unpack
+from sync.wire import WireRow, check_versions, parse_rows, unpack
 
 Progress = Callable[[str, int, int], None]  # (table, rows done in it, rows in it)
 PAGE_ROWS = 1000
@@ -47,18 +48,18 @@ def client_for(central_url: str, site: str, token: str, timeout_s: float = 30.0)
     )
 
 
-def _ok(response: httpx.Response) -> httpx.Response:
-    if response.status_code != 200:
-        try:
-            body = response.json()
-            message = body.get("message_en") or body.get("detail") or response.text
-            code = body.get("code", "http")
-        except ValueError:
-            message, code = response.text[:200], "http"
-        raise Refused(
-            str(code), f"central answered {response.status_code}: {message}", response.status_code
-        )
-    return response
+def _fetch_page(
+    client: httpx.Client, name: str, after: str | None
+) -> tuple[list[WireRow], str | None]:
+    """One page of a table of the hall's slice, and the key the next starts after (None:
+    the table is done)."""
+    params: dict[str, Any] = {"limit": PAGE_ROWS}
+    if after:
+        params["after"] = after
+    response = checked(client.get(f"/api/v1/sync/snapshot/{name}", params=params))
+    document = unpack(response.content)
+    last = document.get("last")
+    return parse_rows(document), last if isinstance(last, str) else None
 
 
 def provision(
@@ -69,7 +70,7 @@ def provision(
     *,
     prefetch: bool = True,
 ) -> Provisioned:
-    meta = _ok(client.get("/api/v1/sync/snapshot")).json()
+    meta = checked(client.get("/api/v1/sync/snapshot")).json()
     check_versions({"format": 1, "schema": meta.get("schema")}, schema, we_are="hall")
     with Session(engine) as session, session.begin():
         started = session.get(SyncCursor, META)
@@ -108,22 +109,16 @@ def _copy_table(
         after = cursor.key if cursor is not None else None
     done = 0
 
-    def fetch(after: str | None) -> tuple[list[WireRow], str | None]:
-        params: dict[str, Any] = {"limit": PAGE_ROWS}
-        if after:
-            params["after"] = after
-        document = unpack(_ok(client.get(f"/api/v1/sync/snapshot/{name}", params=params)).content)
-        last = document.get("last")
-        return parse_rows(document), last if isinstance(last, str) else None
-
     # The next page is fetched while this one is written: central reads and encodes, the
     # hall decodes and writes, on two cores at once.
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="provision-fetch") as pool:
-        coming: Future[tuple[list[WireRow], str | None]] = pool.submit(fetch, after)
+        coming: Future[tuple[list[WireRow], str | None]] = pool.submit(
+            _fetch_page, client, name, after
+        )
         while True:
             rows, last = coming.result()
             if last is not None and prefetch:
-                coming = pool.submit(fetch, last)
+                coming = pool.submit(_fetch_page, client, name, last)
             # "" marks a finished table; a key marks where to go on.
             hall_side.apply_snapshot_rows(engine, rows, cursor_name, last or "")
             done += len(rows)
@@ -132,7 +127,7 @@ def _copy_table(
             if last is None:
                 return done
             if not prefetch:
-                coming = pool.submit(fetch, last)
+                coming = pool.submit(_fetch_page, client, name, last)
 
 
 def _finish(engine: Engine, site_id: uuid.UUID, central_up_seq: int) -> None:
@@ -168,29 +163,20 @@ def repair_table(engine: Engine, client: httpx.Client, name: str) -> int:
     seen: set[str] = set()
     after: str | None = None
     while True:
-        params: dict[str, Any] = {"limit": PAGE_ROWS}
-        if after:
-            params["after"] = after
-        document = unpack(_ok(client.get(f"/api/v1/sync/snapshot/{name}", params=params)).content)
-        rows = parse_rows(document)
+        rows, last = _fetch_page(client, name, after)
         seen.update(r.key for r in rows)
         hall_side.apply_snapshot_rows(engine, rows, f"repair:{name}", "")
-        last = document.get("last")
-        if not isinstance(last, str):
+        if last is None:
             break
         after = last
     writer = make_session_factory(engine, serialised_writes=True)
-    removed = 0
     with writer() as session, session.begin():
         keys = [
             key_text(table, dict(r._mapping))
             for r in session.execute(select(*table.primary_key.columns)).all()
         ]
-        extra = [k for k in keys if k not in seen]
+        extra = [parse_key(table, k) for k in keys if k not in seen]
         with applying(session):
-            for k in extra:
-                key = parse_key(table, k)
-                session.execute(delete(table).where(*(table.c[c] == v for c, v in key.items())))
-                removed += 1
+            remove(session, table, extra)
         session.execute(delete(SyncCursor).where(SyncCursor.name == f"repair:{name}"))
-    return removed
+    return len(extra)

@@ -12,11 +12,11 @@ from __future__ import annotations
 import json
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 from sqlalchemy import Engine, func, select
@@ -25,6 +25,8 @@ from sqlalchemy.orm import Session
 from servicehall.cli.root import Group, open_site_database, settings_of
 from servicehall.config import Settings
 from servicehall.errors import ServiceUnreachable, UserFacingError
+
+T = TypeVar("T")
 
 
 class SyncMistake(UserFacingError):
@@ -39,14 +41,10 @@ def sync() -> None:
     """Hall ↔ central sync: tokens for halls, and how far behind each hall is."""
 
 
-@sync.command("token")
-@click.option("--site", required=True, help="The hall's site code, e.g. hall-xicheng.")
-@click.option("--rekey", is_flag=True, help="Replace the hall's token (the old one stops working).")
-@click.pass_context
-def token(ctx: click.Context, site: str, rekey: bool) -> None:
-    """Issue a hall's sync token at central (printed once; central keeps only its hash)."""
+def _at_central(ctx: click.Context, action: Callable[[Engine], T]) -> T:
+    """Run ``action`` on central's database; its refusals are one line for the operator."""
     from servicehall.platform.database import close_database
-    from sync import central_side, roles
+    from sync import roles
     from sync.wire import Refused
 
     settings = settings_of(ctx)
@@ -57,11 +55,22 @@ def token(ctx: click.Context, site: str, rekey: bool) -> None:
                 f"the database of '{settings.central.site}' is a hall's; run this at central"
             )
         try:
-            issued = central_side.issue_token(engine, site, rekey=rekey)
+            return action(engine)
         except Refused as err:
             raise SyncMistake(str(err)) from None
     finally:
         close_database(engine)
+
+
+@sync.command("token")
+@click.option("--site", required=True, help="The hall's site code, e.g. hall-xicheng.")
+@click.option("--rekey", is_flag=True, help="Replace the hall's token (the old one stops working).")
+@click.pass_context
+def token(ctx: click.Context, site: str, rekey: bool) -> None:
+    """Issue a hall's sync token at central (printed once; central keeps only its hash)."""
+    from sync import central_side
+
+    issued = _at_central(ctx, lambda engine: central_side.issue_token(engine, site, rekey=rekey))
     click.echo(issued)
     click.echo(
         f"Give it to hall '{site}' once (it is not shown again): set "
@@ -77,23 +86,9 @@ def token(ctx: click.Context, site: str, rekey: bool) -> None:
 def retire(ctx: click.Context, site: str) -> None:
     """At central: a hall closed for good stops syncing (its token stops working) and no
     longer holds back central's change log. Its rows stay; `sync token` reopens it."""
-    from servicehall.platform.database import close_database
-    from sync import central_side, roles
-    from sync.wire import Refused
+    from sync import central_side
 
-    settings = settings_of(ctx)
-    engine = open_site_database(ctx, settings.central.site)
-    try:
-        if roles.role_of(engine) == roles.HALL:
-            raise SyncMistake(
-                f"the database of '{settings.central.site}' is a hall's; run this at central"
-            )
-        try:
-            central_side.retire(engine, site)
-        except Refused as err:
-            raise SyncMistake(str(err)) from None
-    finally:
-        close_database(engine)
+    _at_central(ctx, lambda engine: central_side.retire(engine, site))
     click.echo(f"hall '{site}' no longer syncs; central's log no longer waits for it")
 
 

@@ -26,7 +26,7 @@ from domain.payments import CardApproval, PaymentLedger
 from domain.queueing.engine import HallQueue
 from domain.queueing.errors import CalledNotResolved, QueueError
 from domain.uow import UnitsOfWork
-from domain.work_orders_intake import FaultIntake, Report
+from domain.work_orders_intake import FaultIntake, Report, ReportReceipt
 from servicedb.models import Account, Street
 from servicedb.types import utcnow
 from servicehall.demo.seed.city import DEMO_STAFF_PIN
@@ -135,10 +135,10 @@ class HallWork:
         )
         return True
 
-    def fault_report(self) -> None:
+    def fault_report(self) -> ReportReceipt:
         with Session(self.engine) as session:
             street = session.scalar(select(Street.code).limit(1))
-        self.faults.report(
+        return self.faults.report(
             Report(
                 key=str(uuid.uuid4()),
                 kind="repair",

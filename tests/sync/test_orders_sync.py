@@ -5,7 +5,6 @@ each state coming down from central, none going back up."""
 from __future__ import annotations
 
 import random
-import uuid
 from pathlib import Path
 
 from sqlalchemy import Engine, func, select
@@ -15,9 +14,8 @@ from domain.bus import EventBus
 from domain.sla_config import policy_from_config
 from domain.uow import UnitsOfWork
 from domain.work_orders import Who, WorkOrders
-from domain.work_orders_intake import Report
 from field_dispatch.vocabulary import Actor
-from servicedb.models import Crew, Street, SyncChange, WorkOrder, WorkOrderEvent
+from servicedb.models import Crew, SyncChange, WorkOrder, WorkOrderEvent
 from tests.sync.harness import provision_hall, start_central
 from tests.sync.workload import HallDay
 
@@ -28,20 +26,7 @@ def test_a_hall_report_is_dispatched_at_central_and_followed_at_the_hall(
     central = start_central(migrated)
     hall = provision_hall(central, "hall-xicheng", tmp_path)
     day = HallDay(hall.engine, "hall-xicheng", random.Random(2))
-    with Session(hall.engine) as session:
-        street = session.scalars(select(Street.code).limit(1)).one()
-    receipt = day.faults.report(
-        Report(
-            key=str(uuid.uuid4()),
-            kind="repair",
-            category="no_water",
-            account_no=None,
-            street_code=street,
-            contact_phone="13800138000",
-            details=[],
-        ),
-        "kiosk-1",
-    )
+    receipt = day.fault_report()
     assert day.faults.order(receipt.order_no).status == "new"
     assert hall.agent.cycle().error is None
 

@@ -8,10 +8,10 @@ import secrets
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Engine, delete, func, select, tuple_
+from sqlalchemy import Engine, delete, func, select, text, tuple_
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -26,6 +26,7 @@ from sync.tables import BY_NAME, DOWN, SNAPSHOT, UP, Apply, Slice
 from sync.wire import DownPage, Refused, UpBatch, WireRow, runs
 
 DEFAULT_PAGE_ROWS = 500
+CONTACT_RECORD_EVERY = timedelta(seconds=30)
 UP_BY_NAME = {s.name: s for s in UP}
 
 
@@ -229,8 +230,6 @@ def safe_head(session: Session) -> tuple[int, int]:
 
 
 def _xmin(session: Session) -> int:
-    from sqlalchemy import text
-
     return int(session.scalar(text("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint")))
 
 
@@ -293,13 +292,29 @@ def _with_customers(session: Session, wanted: list[Any], accounts: list[Any]) ->
 
 
 def _record_down(engine: Engine, hall: Hall, acked: tuple[int, int]) -> None:
-    """The hall asks from ``acked``: everything before it is applied there."""
+    """The hall asks from ``acked``: everything before it is applied there.
+
+    An idle hall asks every few seconds; central takes its write lock only when the cursor
+    moved or the last contact it recorded is getting old (silence is judged in minutes).
+    """
+    now = utcnow()
+    with Session(engine) as session:
+        seen = session.execute(
+            select(SyncPeer.down_txid, SyncPeer.down_seq, SyncPeer.last_down_at).where(
+                SyncPeer.site_id == hall.site_id
+            )
+        ).first()
+    if seen is None:
+        return
+    fresh = seen.last_down_at is not None and now - seen.last_down_at < CONTACT_RECORD_EVERY
+    if (seen.down_txid, seen.down_seq) == acked and fresh:
+        return
     writer = make_session_factory(engine, serialised_writes=True)
     with writer() as session, session.begin():
         peer = session.get(SyncPeer, hall.site_id)
         if peer is not None:
             peer.down_txid, peer.down_seq = acked
-            peer.last_down_at = utcnow()
+            peer.last_down_at = now
 
 
 def snapshot_meta(engine: Engine, hall: Hall, schema: str) -> dict[str, Any]:
